@@ -1,0 +1,341 @@
+"""The projection framework: Kafka events folded into MongoDB view documents, exactly once in effect.
+
+One poll batch becomes one transaction: the folded view changes (one bulk write per collection), the ids of
+the applied events and the consumed positions are committed together. Positions live with the views, so a
+restarted or rebalanced instance resumes from them and never double-counts or skips; a republished copy of
+an applied event is dropped by its id. Unreadable events go to the dead-letter topic and the stream goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Protocol
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.errors import KafkaError
+from pymongo import UpdateOne
+from pymongo.client_session import ClientSession
+from pymongo.errors import PyMongoError
+
+from shared.catalog import InvalidEvent, catalog
+from shared.envelope import utcnow
+from shared.settings import DEAD_LETTER_TOPIC
+from shared.store import Store
+
+log = logging.getLogger(__name__)
+
+POSITIONS = "projector_positions"
+APPLIED = "projector_applied_events"
+APPLIED_RETENTION = timedelta(days=14)
+
+
+@dataclass
+class Change:
+    """A change to one view document; changes to the same document in a batch are merged into one update."""
+
+    collection: str
+    key: str
+    inc: dict[str, float] = field(default_factory=dict)
+    max: dict[str, Any] = field(default_factory=dict)
+    min: dict[str, Any] = field(default_factory=dict)
+    set: dict[str, Any] = field(default_factory=dict)
+    on_insert: dict[str, Any] = field(default_factory=dict)
+
+    def merge(self, other: Change) -> None:
+        for name, value in other.inc.items():
+            self.inc[name] = self.inc.get(name, 0) + value
+        for name, value in other.max.items():
+            self.max[name] = value if name not in self.max else max(self.max[name], value)
+        for name, value in other.min.items():
+            self.min[name] = value if name not in self.min else min(self.min[name], value)
+        self.set.update(other.set)
+        for name, value in other.on_insert.items():
+            self.on_insert.setdefault(name, value)
+
+    def as_update(self) -> dict[str, Any]:
+        update: dict[str, Any] = {}
+        for operator, values in (
+            ("$inc", self.inc),
+            ("$max", self.max),
+            ("$min", self.min),
+            ("$set", self.set),
+        ):
+            if values:
+                update[operator] = values
+        touched = set(self.inc) | set(self.max) | set(self.min) | set(self.set)
+        on_insert = {k: v for k, v in self.on_insert.items() if k not in touched}
+        if on_insert:
+            update["$setOnInsert"] = on_insert
+        return update
+
+
+class Lookup(Protocol):
+    """Reads view documents inside the batch's transaction (for first-time transitions such as coverage)."""
+
+    def __call__(self, collection: str, keys: Iterable[str]) -> dict[str, dict[str, Any]]: ...
+
+
+class Projection(Protocol):
+    topics: list[str]
+
+    def fold(self, events: list[dict[str, Any]], lookup: Lookup) -> list[Change]:
+        """Turn a batch of decoded events (in stream order) into view changes. Pure but for `lookup`."""
+        ...
+
+
+@dataclass
+class Record:
+    """A consumed Kafka record, reduced to what the framework needs."""
+
+    topic: str
+    partition: int
+    offset: int
+    value: bytes
+    key: bytes | None = None
+
+
+@dataclass
+class BatchResult:
+    applied: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+
+
+def merge_changes(changes: Iterable[Change]) -> dict[tuple[str, str], Change]:
+    merged: dict[tuple[str, str], Change] = {}
+    for change in changes:
+        slot = (change.collection, change.key)
+        if slot in merged:
+            merged[slot].merge(change)
+        else:
+            merged[slot] = Change(change.collection, change.key)
+            merged[slot].merge(change)
+    return merged
+
+
+class ProjectionWriter:
+    """Applies batches of records to the views in one transaction each."""
+
+    def __init__(self, store: Store, projection: Projection, group: str, dead_letters: DeadLetters) -> None:
+        self.store = store
+        self.projection = projection
+        self.group = group
+        self.dead_letters = dead_letters
+
+    def position_id(self, topic: str, partition: int) -> str:
+        return f"{self.group}|{topic}|{partition}"
+
+    def positions(self, partitions: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
+        """The next offset to read per partition, from the positions stored with the views."""
+        wanted = {self.position_id(tp.topic, tp.partition): tp for tp in partitions}
+        found = self.store.db[POSITIONS].find({"_id": {"$in": list(wanted)}})
+        return {wanted[doc["_id"]]: doc["offset"] + 1 for doc in found}
+
+    def apply(self, records: list[Record]) -> BatchResult:
+        if not records:
+            return BatchResult()
+        decoded, invalid = _decode(records)
+        # Dead letters are published before the positions move past them, so none is lost on a crash.
+        self.dead_letters.publish(invalid)
+        return self.store.atomic(lambda session: self._apply_in(session, records, decoded, len(invalid)))
+
+    def _apply_in(
+        self,
+        session: ClientSession,
+        records: list[Record],
+        decoded: list[tuple[Record, dict[str, Any]]],
+        invalid_count: int,
+    ) -> BatchResult:
+        db = self.store.db
+        stored = {(d["topic"], d["partition"]): d["offset"] for d in self._stored_positions(session, records)}
+        fresh = [(r, e) for r, e in decoded if r.offset > stored.get((r.topic, r.partition), -1)]
+        seen = {
+            d["_id"]
+            for d in db[APPLIED].find(
+                {"_id": {"$in": [e["event_id"] for _, e in fresh]}}, {"_id": 1}, session=session
+            )
+        }
+        events: list[dict[str, Any]] = []
+        for _, event in fresh:
+            if event["event_id"] not in seen:
+                seen.add(event["event_id"])  # a copy inside the same batch counts once too
+                events.append(event)
+        result = BatchResult(
+            applied=len(events), duplicates=len(fresh) - len(events), dead_lettered=invalid_count
+        )
+
+        def lookup(collection: str, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+            return {
+                d["_id"]: d for d in db[collection].find({"_id": {"$in": list(set(keys))}}, session=session)
+            }
+
+        by_collection: dict[str, list[UpdateOne]] = defaultdict(list)
+        for (collection, key), change in merge_changes(self.projection.fold(events, lookup)).items():
+            by_collection[collection].append(UpdateOne({"_id": key}, change.as_update(), upsert=True))
+        for collection, updates in by_collection.items():
+            db[collection].bulk_write(updates, ordered=False, session=session)
+        if events:
+            now = utcnow()
+            db[APPLIED].insert_many([{"_id": e["event_id"], "at": now} for e in events], session=session)
+        self._store_positions(session, records)
+        return result
+
+    def _stored_positions(self, session: ClientSession, records: list[Record]) -> list[dict[str, Any]]:
+        ids = {self.position_id(r.topic, r.partition) for r in records}
+        return list(self.store.db[POSITIONS].find({"_id": {"$in": list(ids)}}, session=session))
+
+    def _store_positions(self, session: ClientSession, records: list[Record]) -> None:
+        last: dict[tuple[str, int], int] = {}
+        for r in records:
+            last[(r.topic, r.partition)] = max(r.offset, last.get((r.topic, r.partition), -1))
+        now = utcnow()
+        self.store.db[POSITIONS].bulk_write(
+            [
+                UpdateOne(
+                    {"_id": self.position_id(topic, partition)},
+                    {
+                        "$max": {"offset": offset},
+                        "$set": {
+                            "group": self.group,
+                            "topic": topic,
+                            "partition": partition,
+                            "updated_at": now,
+                        },
+                    },
+                    upsert=True,
+                )
+                for (topic, partition), offset in last.items()
+            ],
+            session=session,
+        )
+
+    def ensure_indexes(self) -> None:
+        self.store.db[APPLIED].create_index("at", expireAfterSeconds=int(APPLIED_RETENTION.total_seconds()))
+
+
+def _decode(records: list[Record]) -> tuple[list[tuple[Record, dict[str, Any]]], list[tuple[Record, str]]]:
+    decoded, invalid = [], []
+    for record in records:
+        try:
+            decoded.append((record, catalog.decode(record.value)))
+        except InvalidEvent as err:
+            invalid.append((record, f"{err.reason}: {err.details}" if err.details else err.reason))
+    return decoded, invalid
+
+
+class DeadLetters:
+    def __init__(self, producer: KafkaProducer | None, topic: str = DEAD_LETTER_TOPIC) -> None:
+        self.producer = producer
+        self.topic = topic
+
+    def publish(self, invalid: list[tuple[Record, str]]) -> None:
+        if not invalid:
+            return
+        if self.producer is None:
+            raise RuntimeError("an invalid event arrived and no dead-letter producer is configured")
+        futures = []
+        for record, reason in invalid:
+            log.warning("dead-lettering %s[%s]@%s: %s", record.topic, record.partition, record.offset, reason)
+            headers = [
+                ("reason", reason[:1000].encode()),
+                ("source", f"{record.topic}/{record.partition}/{record.offset}".encode()),
+            ]
+            futures.append(
+                self.producer.send(self.topic, key=record.key, value=record.value, headers=headers)
+            )
+        self.producer.flush(timeout=15)
+        for future in futures:
+            future.get(timeout=15)
+
+
+class _SeekToStoredPositions(ConsumerRebalanceListener):
+    def __init__(self, runner: ProjectorRunner) -> None:
+        self.runner = runner
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        pass  # positions are committed with every batch; there is nothing to flush
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        self.runner.seek_to_stored(list(assigned))
+
+
+class ProjectorRunner:
+    """Polls, applies and repeats. `assignment="group"` joins a consumer group; `"all"` reads every
+    partition itself (positions are in MongoDB either way, so a restarted instance never waits for the
+    broker to expire its dead predecessor)."""
+
+    def __init__(
+        self,
+        writer: ProjectionWriter,
+        consumer: KafkaConsumer,
+        *,
+        assignment: str = "group",
+        poll_timeout_ms: int = 200,
+    ) -> None:
+        self.writer = writer
+        self.consumer = consumer
+        self.poll_timeout_ms = poll_timeout_ms
+        topics = writer.projection.topics
+        if assignment == "group":
+            consumer.subscribe(topics=topics, listener=_SeekToStoredPositions(self))
+        else:
+            partitions = [
+                TopicPartition(topic, p)
+                for topic in topics
+                for p in sorted(consumer.partitions_for_topic(topic) or [])
+            ]
+            consumer.assign(partitions)
+            self.seek_to_stored(partitions)
+
+    def seek_to_stored(self, partitions: list[TopicPartition]) -> None:
+        stored = self.writer.positions(partitions)
+        for tp in partitions:
+            if tp in stored:
+                self.consumer.seek(tp, stored[tp])
+            else:
+                self.consumer.seek_to_beginning(tp)
+
+    def step(self) -> BatchResult:
+        polled = self.consumer.poll(timeout_ms=self.poll_timeout_ms)
+        records = [
+            Record(r.topic, r.partition, r.offset, r.value, r.key) for batch in polled.values() for r in batch
+        ]
+        result = self.writer.apply(records)
+        if records:
+            self._commit_to_broker(records)
+        return result
+
+    def _commit_to_broker(self, records: list[Record]) -> None:
+        """Mirror positions into the group's committed offsets, for standard lag tools. Not relied upon."""
+        try:
+            self.consumer.commit_async()
+        except KafkaError as err:
+            log.debug("offset mirror skipped: %s", err)
+
+    def run(self, stop: threading.Event, on_batch: Callable[[BatchResult], None] | None = None) -> None:
+        backoff = 0.2
+        while not stop.is_set():
+            try:
+                result = self.step()
+                backoff = 0.2
+                if on_batch and (result.applied or result.duplicates or result.dead_lettered):
+                    on_batch(result)
+            except (PyMongoError, KafkaError, RuntimeError) as err:
+                # Nothing was committed: rewind to the stored positions and try the same records again.
+                log.warning("projector batch failed, retrying: %s", err)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+                self._rewind()
+        self.consumer.close()
+
+    def _rewind(self) -> None:
+        try:
+            self.seek_to_stored(list(self.consumer.assignment()))
+        except (PyMongoError, KafkaError) as err:
+            log.warning("cannot rewind yet: %s", err)

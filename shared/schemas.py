@@ -1,0 +1,97 @@
+"""Request-schema building blocks: strict by default, operator-injection proof, bounded pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
+
+MAX_DEPTH = 8
+MAX_STRING = 5000
+
+
+def _check(value: Any, path: str, depth: int, errors: dict[str, list[str]]) -> None:
+    if depth > MAX_DEPTH:
+        errors.setdefault(path or "_schema", []).append("nesting is too deep")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str) or key.startswith("$") or "." in key or "\x00" in key:
+                errors.setdefault(path or "_schema", []).append(f"field name {key!r} is not allowed")
+            else:
+                _check(item, f"{path}.{key}" if path else key, depth + 1, errors)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check(item, f"{path}[{i}]", depth + 1, errors)
+    elif isinstance(value, str):
+        if value.startswith("$"):
+            errors.setdefault(path, []).append("values may not start with '$'")
+        if "\x00" in value or len(value) > MAX_STRING:
+            errors.setdefault(path, []).append("value is not allowed")
+
+
+class StrictSchema(Schema):
+    """Unknown fields are rejected; `$`-operators, dotted keys and deep nesting never reach a query."""
+
+    class Meta:
+        unknown = RAISE
+
+    @pre_load
+    def _reject_operators(self, data: Any, **_: Any) -> Any:
+        errors: dict[str, list[str]] = {}
+        _check(data, "", 0, errors)
+        if errors:
+            raise ValidationError(errors)
+        return data
+
+
+def Code(**kwargs: Any) -> fields.String:
+    """An org or entity code: letters, digits, dash and underscore."""
+    return fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,40}$"), **kwargs)
+
+
+def Text(max_length: int = 500, **kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
+
+
+class OrgFilterSchema(StrictSchema):
+    """Query filters every list accepts: org unit and period, plus a bounded page."""
+
+    school_code = Code()
+    cluster_id = Code()
+    esa_code = Code()
+    province_code = Code()
+    academic_year = fields.Integer(validate=validate.Range(min=2500, max=2700))
+    semester = fields.Integer(validate=validate.OneOf([1, 2]))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class PageMetaSchema(Schema):
+    page = fields.Integer()
+    page_size = fields.Integer()
+    total = fields.Integer()
+
+
+def page_of(item_schema: type[Schema]) -> type[Schema]:
+    """A response schema `{items: [...], page, page_size, total}`."""
+    return type(
+        f"{item_schema.__name__.removesuffix('Schema')}PageSchema",
+        (PageMetaSchema,),
+        {"items": fields.List(fields.Nested(item_schema))},
+    )
+
+
+def org_query(args: dict[str, Any], scope: dict[str, Any]) -> dict[str, Any]:
+    """A MongoDB filter from validated list arguments, always narrowed to the caller's scope."""
+    query: dict[str, Any] = dict(scope)
+    for name in ("school_code", "cluster_id", "esa_code", "province_code"):
+        if name in args:
+            key = f"org.{name}"
+            if key in query and query[key] != args[name]:
+                query[key] = {"$in": []}  # asking outside one's scope finds nothing
+            else:
+                query[key] = args[name]
+    for name in ("academic_year", "semester"):
+        if name in args:
+            query[f"period.{name}"] = args[name]
+    return query

@@ -1,0 +1,96 @@
+"""Settings from environment variables: one frozen object, read once per process."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+
+TOPICS = {
+    "supervision": "supervision.events",
+    "training": "training.events",
+    "committee": "committee.events",
+    "achievement": "achievement.events",
+    "directory": "directory.events",
+}
+DEAD_LETTER_TOPIC = "monitoring.deadletter"
+
+DEFAULT_PORTS = {"monitoring": 8100, "supervision": 8101, "training": 8102, "committee": 8103}
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, str(default)))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a process needs to find its peers. Every field is set by an `ANP_*` variable."""
+
+    mongo_uri: str = "mongodb://127.0.0.1:27117/?directConnection=true"
+    mongo_server_selection_ms: int = 5000
+    kafka_bootstrap: str = "127.0.0.1:19092"
+    topic_partitions: int = 6
+    # database names are prefixed so several deployments (or test runs) can share one server
+    db_prefix: str = "anp"
+    jwt_secret: str = "change-me-local-only-secret-at-least-32-bytes"
+    jwt_public_key: str = ""  # PEM; when set, RS256 tokens are accepted as well
+    jwt_issuer: str = "anp-local"
+    jwt_audience: str = "academic-network-platform"
+    jwt_algorithms: tuple[str, ...] = ("HS256", "RS256")
+    max_body_bytes: int = 256 * 1024
+    max_page_size: int = 200
+    # kafka client tuning (INFRA.md): fast, robust failure detection on the local broker and in production
+    kafka_session_timeout_ms: int = 6000
+    kafka_heartbeat_interval_ms: int = 1000
+    kafka_fetch_max_wait_ms: int = 20
+    kafka_reconnect_backoff_max_ms: int = 1000
+    kafka_max_block_ms: int = 5000
+    relay_poll_interval_s: float = 0.05
+    relay_batch_size: int = 500
+    projector_group: str = "monitoring-projector"
+    # "group": a consumer group (partitions spread over instances); "all": this instance reads every partition
+    projector_assignment: str = "group"
+    projector_max_records: int = 2000
+    ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+
+    def db_name(self, service: str) -> str:
+        return f"{self.db_prefix}_{service}"
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        d = cls()
+        return cls(
+            mongo_uri=_env("ANP_MONGO_URI", d.mongo_uri),
+            mongo_server_selection_ms=_int("ANP_MONGO_SERVER_SELECTION_MS", d.mongo_server_selection_ms),
+            kafka_bootstrap=_env("ANP_KAFKA_BOOTSTRAP", d.kafka_bootstrap),
+            topic_partitions=_int("ANP_TOPIC_PARTITIONS", d.topic_partitions),
+            db_prefix=_env("ANP_DB_PREFIX", d.db_prefix),
+            jwt_secret=_env("ANP_JWT_SECRET", d.jwt_secret),
+            jwt_public_key=_env("ANP_JWT_PUBLIC_KEY", d.jwt_public_key),
+            jwt_issuer=_env("ANP_JWT_ISSUER", d.jwt_issuer),
+            jwt_audience=_env("ANP_JWT_AUDIENCE", d.jwt_audience),
+            jwt_algorithms=tuple(_env("ANP_JWT_ALGORITHMS", ",".join(d.jwt_algorithms)).split(",")),
+            max_body_bytes=_int("ANP_MAX_BODY_BYTES", d.max_body_bytes),
+            max_page_size=_int("ANP_MAX_PAGE_SIZE", d.max_page_size),
+            kafka_session_timeout_ms=_int("ANP_KAFKA_SESSION_TIMEOUT_MS", d.kafka_session_timeout_ms),
+            kafka_heartbeat_interval_ms=_int(
+                "ANP_KAFKA_HEARTBEAT_INTERVAL_MS", d.kafka_heartbeat_interval_ms
+            ),
+            kafka_fetch_max_wait_ms=_int("ANP_KAFKA_FETCH_MAX_WAIT_MS", d.kafka_fetch_max_wait_ms),
+            kafka_reconnect_backoff_max_ms=_int(
+                "ANP_KAFKA_RECONNECT_BACKOFF_MAX_MS", d.kafka_reconnect_backoff_max_ms
+            ),
+            kafka_max_block_ms=_int("ANP_KAFKA_MAX_BLOCK_MS", d.kafka_max_block_ms),
+            relay_poll_interval_s=float(_env("ANP_RELAY_POLL_INTERVAL_S", str(d.relay_poll_interval_s))),
+            relay_batch_size=_int("ANP_RELAY_BATCH_SIZE", d.relay_batch_size),
+            projector_group=_env("ANP_PROJECTOR_GROUP", d.projector_group),
+            projector_assignment=_env("ANP_PROJECTOR_ASSIGNMENT", d.projector_assignment),
+            projector_max_records=_int("ANP_PROJECTOR_MAX_RECORDS", d.projector_max_records),
+            ports={name: _int(f"ANP_{name.upper()}_PORT", port) for name, port in DEFAULT_PORTS.items()},
+        )

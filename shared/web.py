@@ -1,0 +1,241 @@
+"""The application factory every service uses: OpenAPI and docs, auth, errors, limits, health and readiness.
+
+Clients are created lazily on first use inside a worker, so gunicorn can fork safely.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import uuid
+from collections.abc import Callable
+from functools import cached_property, wraps
+from typing import Any
+
+import swagger_ui_bundle
+from flask import Flask, g, jsonify, request, send_from_directory
+from flask_smorest import Api, Blueprint
+from pymongo import MongoClient
+from pymongo.errors import ConnectionFailure, PyMongoError
+from werkzeug.exceptions import HTTPException
+
+from shared import idempotency
+from shared.auth import Principal, decode_token
+from shared.clients import mongo_client
+from shared.errors import AppError, Unauthorized
+from shared.settings import Settings
+from shared.store import Store
+
+log = logging.getLogger(__name__)
+
+PUBLIC_ENDPOINTS = {"health", "ready", "docs_static", "api-docs.openapi_json", "api-docs.openapi_swagger_ui"}
+
+
+class Resources:
+    """Per-process clients, made on first use (after gunicorn forks)."""
+
+    def __init__(self, service: str, settings: Settings) -> None:
+        self.service = service
+        self.settings = settings
+
+    @cached_property
+    def mongo(self) -> MongoClient:
+        return mongo_client(self.settings)
+
+    @cached_property
+    def store(self) -> Store:
+        return Store(self.mongo, self.settings.db_name(self.service))
+
+
+def resources() -> Resources:
+    from flask import current_app
+
+    return current_app.extensions["anp"]
+
+
+def principal() -> Principal:
+    return g.principal
+
+
+def audit_entry(action: str, target: str, before: Any = None, after: Any = None) -> dict[str, Any]:
+    """Who did what, when (added on write), from where, with the object before and after."""
+    who = principal()
+    return {
+        "actor": who.sub,
+        "role": who.role,
+        "action": action,
+        "target": target,
+        "before": before,
+        "after": after,
+        "source": {
+            "ip": request.remote_addr,
+            "user_agent": request.headers.get("User-Agent", "")[:200],
+            "request_id": g.get("request_id"),
+        },
+    }
+
+
+def create_service_app(
+    *,
+    service: str,
+    title: str,
+    settings: Settings,
+    blueprints: list[Blueprint],
+    description: str = "",
+) -> Flask:
+    app = Flask(service)
+    app.config.update(
+        API_TITLE=title,
+        API_VERSION="1.0",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL="/docs/static/",
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        API_SPEC_OPTIONS={
+            "info": {"description": description},
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearerAuth": []}],
+        },
+    )
+    app.extensions["anp"] = Resources(service, settings)
+    api = Api(app)
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint)
+    _add_operational_routes(app, settings)
+    _add_request_hooks(app, settings)
+    _add_error_handlers(app)
+    return app
+
+
+def _add_operational_routes(app: Flask, settings: Settings) -> None:
+    @app.get("/health")
+    def health() -> Any:
+        return {"status": "alive"}
+
+    @app.get("/ready")
+    def ready() -> Any:
+        checks = {"database": _mongo_reachable(), "broker": _broker_reachable(settings.kafka_bootstrap)}
+        status = 200 if all(checks.values()) else 503
+        return {"status": "ready" if status == 200 else "unavailable", "checks": checks}, status
+
+    @app.get("/docs/static/<path:filename>")
+    def docs_static(filename: str) -> Any:
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+
+def _mongo_reachable() -> bool:
+    try:
+        resources().mongo.admin.command("ping")
+        return True
+    except PyMongoError:
+        return False
+
+
+def _broker_reachable(bootstrap: str) -> bool:
+    for address in bootstrap.split(","):
+        host, _, port = address.strip().rpartition(":")
+        try:
+            with socket.create_connection((host or "127.0.0.1", int(port)), timeout=1):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def _add_request_hooks(app: Flask, settings: Settings) -> None:
+    @app.before_request
+    def authenticate() -> None:
+        g.request_id = request.headers.get("X-Request-Id", "")[:64] or str(uuid.uuid4())
+        if request.endpoint in PUBLIC_ENDPOINTS or request.method == "OPTIONS":
+            return
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthorized("a bearer token is required")
+        g.principal = decode_token(token.strip(), settings)
+
+    @app.after_request
+    def secure_headers(response: Any) -> Any:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; frame-ancestors 'none'",
+        )
+        if request.endpoint not in PUBLIC_ENDPOINTS:
+            response.headers.setdefault("Cache-Control", "no-store")
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        return response
+
+
+def _error(status: int, message: str, errors: Any = None, **headers: str) -> Any:
+    body: dict[str, Any] = {"code": status, "status": _status_text(status), "message": message}
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    response.headers.update(headers)
+    return response
+
+
+def _status_text(status: int) -> str:
+    from http import HTTPStatus
+
+    return HTTPStatus(status).phrase
+
+
+def _add_error_handlers(app: Flask) -> None:
+    @app.errorhandler(AppError)
+    def app_error(err: AppError) -> Any:
+        headers = {"WWW-Authenticate": "Bearer"} if err.status == 401 else {}
+        return _error(err.status, err.message, err.errors, **headers)
+
+    @app.errorhandler(ConnectionFailure)
+    def store_down(err: ConnectionFailure) -> Any:
+        log.warning("document store unreachable: %s", err)
+        return _error(
+            503,
+            "the document store is unreachable; nothing was changed, please retry",
+            **{"Retry-After": "5"},
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException) -> Any:
+        data = getattr(err, "data", {}) or {}
+        return _error(err.code or 500, data.get("message") or err.description or "", data.get("errors"))
+
+    @app.errorhandler(Exception)
+    def unexpected(err: Exception) -> Any:
+        log.exception("unhandled error")
+        return _error(500, "internal error; it has been logged")
+
+
+def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Replay the stored response for a repeated `Idempotency-Key`; put it above the schema decorators."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        key = request.headers.get("Idempotency-Key")
+        if not key:
+            return view(*args, **kwargs)
+        db = resources().store.db
+        actor = principal().sub
+        stored = idempotency.claim(db, actor, key, request.method, request.path, request.get_data())
+        if stored is not None:
+            response = jsonify(stored["body"])
+            response.status_code = stored["status"]
+            response.headers["Idempotent-Replay"] = "true"
+            return response
+        try:
+            response = view(*args, **kwargs)
+        except BaseException:
+            idempotency.release(db, actor, key)
+            raise
+        idempotency.complete(db, actor, key, response.status_code, response.get_json())
+        return response
+
+    return wrapper
