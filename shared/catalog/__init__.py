@@ -55,14 +55,18 @@ class Catalog:
     def event_types(self) -> list[tuple[str, int]]:
         return sorted(self._schemas)
 
-    def validate_payload(self, event_type: str, version: int, payload: dict[str, Any]) -> dict[str, Any]:
+    def validate_payload(self, event_type: str, version: int, payload: Any) -> dict[str, Any]:
+        """Check a payload against its contract and return it as JSON-native data (dates stay ISO strings,
+        so readers can store it in MongoDB as it is)."""
         schema = self._schemas.get((event_type, version))
         if schema is None:
             raise InvalidEvent(f"unknown event {event_type} v{version}")
-        try:
-            return schema.load(payload)
-        except ValidationError as err:
-            raise InvalidEvent(f"{event_type} v{version} payload is invalid", err.messages) from err
+        if not isinstance(payload, dict):
+            raise InvalidEvent(f"{event_type} v{version} payload is not an object")
+        errors = schema.validate(payload)
+        if errors:
+            raise InvalidEvent(f"{event_type} v{version} payload is invalid", errors)
+        return payload
 
     def check(self, event: dict[str, Any]) -> None:
         """Refuse an outgoing event that breaks its contract (before it is stored in an outbox)."""
