@@ -1,0 +1,78 @@
+"""Monitoring read API: live views by level and code, with children for drill-down, and projector lag."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from kafka.errors import KafkaError
+
+from services.monitoring import queries
+from services.monitoring.schemas import LagSchema, PeriodListSchema, PeriodQuerySchema, ViewSchema
+from shared.calendar import Period
+from shared.clients import kafka_consumer
+from shared.errors import NotFound
+from shared.web import principal, resources
+
+blp = Blueprint(
+    "views", __name__, url_prefix="/api/v1", description="Live performance views / มุมมองผลการดำเนินงาน"
+)
+
+_lag_consumer_lock = threading.Lock()
+
+
+@blp.route("/views/<string:level>/<string:code>")
+class ViewResource(MethodView):
+    @blp.arguments(PeriodQuerySchema, location="query")
+    @blp.response(200, ViewSchema)
+    @blp.alt_response(404, description="No such unit in the caller's scope")
+    def get(self, args: dict[str, Any], level: str, code: str) -> dict[str, Any]:
+        """One unit's figures for a semester, with its children for drill-down.
+
+        Levels: school, cluster, esa (district), province, national (code `TH`). Without a period the current
+        semester is used.
+        """
+        if level not in ("school", "cluster", "esa", "province", "national") or not 0 < len(code) <= 40:
+            raise NotFound("unknown level")
+        current = queries.current_period()
+        period = Period(
+            args.get("academic_year", current.academic_year), args.get("semester", current.semester)
+        )
+        return queries.read_view(resources().store.db, principal(), level, code, period)
+
+
+@blp.route("/periods")
+class PeriodsResource(MethodView):
+    @blp.response(200, PeriodListSchema)
+    def get(self) -> dict[str, Any]:
+        """The academic calendar (Buddhist Era years) and the current semester."""
+        return queries.all_periods()
+
+
+@blp.route("/projector/lag")
+class LagResource(MethodView):
+    @blp.response(200, LagSchema)
+    def get(self) -> dict[str, Any]:
+        """How far the projector is behind the broker, per partition."""
+        settings = resources().settings
+        return queries.projector_lag(resources().store.db, settings.projector_group, _lag_consumer())
+
+
+def _lag_consumer() -> Any:
+    """One group-less consumer per process for end offsets; None while the broker is unreachable."""
+    extensions = current_app.extensions
+    with _lag_consumer_lock:
+        if extensions.get("anp.lag_consumer") is None:
+            try:
+                extensions["anp.lag_consumer"] = kafka_consumer(
+                    resources().settings,
+                    group_id=None,
+                    request_timeout_ms=3000,
+                    api_version_auto_timeout_ms=3000,
+                )
+            except KafkaError:
+                return None
+        return extensions["anp.lag_consumer"]

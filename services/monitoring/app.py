@@ -1,0 +1,19 @@
+"""Monitoring service: live performance views at school, cluster, district, province and national level."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from services.monitoring.api import blp
+from shared.settings import Settings
+from shared.web import create_service_app
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    return create_service_app(
+        service="monitoring",
+        title="Monitoring service — ระบบติดตามผลการดำเนินงาน",
+        description="Live views of the academic networks, seconds after the fact.",
+        settings=settings or Settings.from_env(),
+        blueprints=[blp],
+    )

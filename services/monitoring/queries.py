@@ -1,0 +1,102 @@
+"""Read-side queries over the views: one unit's figures and its children for drill-down, and projector lag."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from kafka import KafkaConsumer, TopicPartition
+from pymongo.database import Database
+
+from services.monitoring.figures import supervision_figures
+from services.monitoring.projection import UNITS, VIEWS, unit_key, view_key
+from shared.auth import Principal
+from shared.calendar import Period, period_of, terms
+from shared.envelope import Org, utcnow
+from shared.errors import NotFound
+from shared.projection import POSITIONS
+
+BANGKOK = timezone(timedelta(hours=7))
+MAX_CHILDREN = 1000
+
+
+def current_period() -> Period:
+    return period_of(datetime.now(BANGKOK).date())
+
+
+def period_dict(period: Period) -> dict[str, Any]:
+    return {**period.as_dict(), "label_th": period.label("th"), "label_en": period.label("en")}
+
+
+def all_periods() -> dict[str, Any]:
+    return {"current": period_dict(current_period()), "periods": [period_dict(t.period) for t in terms()]}
+
+
+def read_view(db: Database, caller: Principal, level: str, code: str, period: Period) -> dict[str, Any]:
+    """A unit's figures for a period, with its children's; units outside the caller's scope are not found."""
+    unit = db[UNITS].find_one({"_id": unit_key(level, code)})
+    if unit is None or not caller.covers(Org.from_dict(unit.get("org", {}))):
+        raise NotFound(f"no {level} {code!r} in your scope")
+    p = period.as_dict()
+    view = db[VIEWS].find_one({"_id": view_key(level, code, p)})
+    children = list(db[UNITS].find({"parent": unit["_id"]}).sort("code", 1).limit(MAX_CHILDREN))
+    child_views = {
+        doc["code"]: doc
+        for doc in db[VIEWS].find({"_id": {"$in": [view_key(c["level"], c["code"], p) for c in children]}})
+    }
+    as_of = view.get("as_of") if view else None
+    return {
+        **_unit_figures(unit, view),
+        "parent": _parent(unit),
+        "period": period_dict(period),
+        "age_seconds": (utcnow() - as_of).total_seconds() if as_of else None,
+        "children": [_unit_figures(c, child_views.get(c["code"])) for c in children],
+    }
+
+
+def _unit_figures(unit: dict[str, Any], view: dict[str, Any] | None) -> dict[str, Any]:
+    schools_total = 1 if unit["level"] == "school" else unit.get("schools_total", 0)
+    return {
+        "level": unit["level"],
+        "code": unit["code"],
+        "name_th": unit.get("name_th", unit["code"]),
+        "name_en": unit.get("name_en", unit["code"]),
+        "as_of": view.get("as_of") if view else None,
+        "supervision": supervision_figures(view, schools_total),
+    }
+
+
+def _parent(unit: dict[str, Any]) -> dict[str, str] | None:
+    if not unit.get("parent"):
+        return None
+    level, _, code = unit["parent"].partition(":")
+    return {"level": level, "code": code}
+
+
+def projector_lag(db: Database, group: str, consumer: KafkaConsumer | None) -> dict[str, Any]:
+    """Per partition: the projector's stored position against the broker's end offset."""
+    positions = list(db[POSITIONS].find({"group": group}).sort([("topic", 1), ("partition", 1)]))
+    ends: dict[TopicPartition, int] = {}
+    if consumer is not None:
+        ends = consumer.end_offsets([TopicPartition(p["topic"], p["partition"]) for p in positions])
+    rows = []
+    for p in positions:
+        end = ends.get(TopicPartition(p["topic"], p["partition"]))
+        position = p["offset"] + 1
+        rows.append(
+            {
+                "topic": p["topic"],
+                "partition": p["partition"],
+                "position": position,
+                "end_offset": end,
+                "lag": max(end - position, 0) if end is not None else None,
+                "updated_at": p.get("updated_at"),
+            }
+        )
+    lags = [r["lag"] for r in rows]
+    total = sum(lags) if consumer is not None and None not in lags else None
+    return {"group": group, "total_lag": total, "broker_reachable": consumer is not None, "partitions": rows}
+
+
+def today_bangkok() -> date:
+    return datetime.now(BANGKOK).date()

@@ -1,0 +1,18 @@
+"""Training service. Its domain endpoints are not built yet; it already serves health, readiness and its API docs."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from shared.settings import Settings
+from shared.web import create_service_app
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    return create_service_app(
+        service="training",
+        title="Training service — การพัฒนาครูแบบผสมผสาน",
+        description="Hybrid, cluster-based teacher professional development.",
+        settings=settings or Settings.from_env(),
+        blueprints=[],
+    )
