@@ -59,6 +59,35 @@ class Settings:
     def db_name(self, service: str) -> str:
         return f"{self.db_prefix}_{service}"
 
+    def to_env(self) -> dict[str, str]:
+        """The `ANP_*` variables that make a child process see these settings (inverse of `from_env`)."""
+        env = {
+            "ANP_MONGO_URI": self.mongo_uri,
+            "ANP_MONGO_SERVER_SELECTION_MS": str(self.mongo_server_selection_ms),
+            "ANP_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+            "ANP_TOPIC_PARTITIONS": str(self.topic_partitions),
+            "ANP_DB_PREFIX": self.db_prefix,
+            "ANP_JWT_SECRET": self.jwt_secret,
+            "ANP_JWT_PUBLIC_KEY": self.jwt_public_key,
+            "ANP_JWT_ISSUER": self.jwt_issuer,
+            "ANP_JWT_AUDIENCE": self.jwt_audience,
+            "ANP_JWT_ALGORITHMS": ",".join(self.jwt_algorithms),
+            "ANP_MAX_BODY_BYTES": str(self.max_body_bytes),
+            "ANP_MAX_PAGE_SIZE": str(self.max_page_size),
+            "ANP_KAFKA_SESSION_TIMEOUT_MS": str(self.kafka_session_timeout_ms),
+            "ANP_KAFKA_HEARTBEAT_INTERVAL_MS": str(self.kafka_heartbeat_interval_ms),
+            "ANP_KAFKA_FETCH_MAX_WAIT_MS": str(self.kafka_fetch_max_wait_ms),
+            "ANP_KAFKA_RECONNECT_BACKOFF_MAX_MS": str(self.kafka_reconnect_backoff_max_ms),
+            "ANP_KAFKA_MAX_BLOCK_MS": str(self.kafka_max_block_ms),
+            "ANP_RELAY_POLL_INTERVAL_S": str(self.relay_poll_interval_s),
+            "ANP_RELAY_BATCH_SIZE": str(self.relay_batch_size),
+            "ANP_PROJECTOR_GROUP": self.projector_group,
+            "ANP_PROJECTOR_ASSIGNMENT": self.projector_assignment,
+            "ANP_PROJECTOR_MAX_RECORDS": str(self.projector_max_records),
+        }
+        env.update({f"ANP_{name.upper()}_PORT": str(port) for name, port in self.ports.items()})
+        return env
+
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)
 

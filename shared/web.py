@@ -206,7 +206,9 @@ def _add_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException) -> Any:
         data = getattr(err, "data", {}) or {}
-        return _error(err.code or 500, data.get("message") or err.description or "", data.get("errors"))
+        # webargs puts the field messages of a 422 under "messages"
+        errors = data.get("errors") or data.get("messages")
+        return _error(err.code or 500, data.get("message") or err.description or "", errors)
 
     @app.errorhandler(Exception)
     def unexpected(err: Exception) -> Any:

@@ -40,8 +40,8 @@ def levels_of(org: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 class MonitoringProjection:
-    def __init__(self) -> None:
-        self.topics = [TOPICS["directory"], TOPICS["supervision"]]
+    def __init__(self, topics: list[str] | None = None) -> None:
+        self.topics = topics or [TOPICS["directory"], TOPICS["supervision"]]
 
     def fold(self, events: list[dict[str, Any]], lookup: Lookup) -> list[Change]:
         batch = _Batch(events, lookup)

@@ -1,0 +1,215 @@
+"""The projection framework against the real broker and document store: exactly once in effect."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from deploy.local.servers import ensure_topics
+from kafka import KafkaConsumer
+
+from services.monitoring.projection import VIEWS, MonitoringProjection, view_key
+from shared.clients import kafka_consumer, kafka_producer, mongo_client
+from shared.envelope import Org, new_event
+from shared.projection import APPLIED, DeadLetters, ProjectionWriter, ProjectorRunner
+from shared.relay import OutboxRelay
+from shared.settings import Settings
+from shared.store import OUTBOX, Store
+from tests.eventfactory import PERIOD, school_org, wire
+from tests.helpers import wait_until
+
+pytestmark = pytest.mark.integration
+
+SCHOOLS = [f"130100{n:02d}" for n in range(1, 9)]
+
+
+class Rig:
+    """A projector wired to per-test topics, a per-test group and a per-test database."""
+
+    def __init__(self, settings: Settings, unique: str) -> None:
+        self.settings = settings
+        self.topic = f"{unique}.supervision"
+        self.dlq = f"{unique}.dlq"
+        self.group = f"{unique}-projector"
+        ensure_topics(settings.kafka_bootstrap, [self.topic, self.dlq], partitions=3)
+        self.store = Store(mongo_client(settings), f"{settings.db_prefix}_{unique}_monitoring")
+        self.producer = kafka_producer(settings)
+        self.runners: list[ProjectorRunner] = []
+
+    def runner(self, assignment: str = "all") -> ProjectorRunner:
+        writer = ProjectionWriter(
+            self.store, MonitoringProjection([self.topic]), self.group, DeadLetters(self.producer, self.dlq)
+        )
+        consumer = kafka_consumer(self.settings, group_id=self.group)
+        runner = ProjectorRunner(writer, consumer, assignment=assignment, poll_timeout_ms=100)
+        self.runners.append(runner)
+        return runner
+
+    def send(self, value: bytes, key: bytes = b"13P1") -> None:
+        self.producer.send(self.topic, key=key, value=value).get(timeout=10)
+
+    def visits_done(self, level: str, code: str) -> int:
+        doc = self.store.db[VIEWS].find_one({"_id": view_key(level, code, PERIOD)}) or {}
+        return doc.get("supervision", {}).get("visits_done", 0)
+
+    def close(self) -> None:
+        for runner in self.runners:
+            runner.consumer.close()
+        self.producer.close()
+
+
+@pytest.fixture
+def rig(settings: Settings, unique: str) -> Iterator[Rig]:
+    rig = Rig(settings, unique)
+    try:
+        yield rig
+    finally:
+        rig.close()
+
+
+def visit(school: str, visit_id: str) -> bytes:
+    payload = {
+        "visit_id": visit_id,
+        "school_code": school,
+        "visit_date": "2026-11-20",
+        "mode": "online",
+        "rubric_scores": {"assessment": 3},
+        "teachers_observed": [],
+        "period": PERIOD,
+    }
+    return wire("supervision.VisitCompleted", payload, school_org(school), aggregate_id=visit_id)
+
+
+def drain(runner: ProjectorRunner, until: Any, what: str) -> None:
+    wait_until(lambda: (runner.step(), until())[1], timeout=30, what=what)
+
+
+def test_killed_between_view_write_and_offset_commit_counts_once(rig: Rig) -> None:
+    events = [visit(SCHOOLS[i % len(SCHOOLS)], f"V{i}") for i in range(40)]
+    for value in events:
+        rig.send(value)
+
+    class Killed(Exception):
+        pass
+
+    first = rig.runner()
+
+    def crash_after_views_are_written(records: Any) -> None:
+        raise Killed  # the view transaction committed; the broker offset commit never happens
+
+    first._commit_to_broker = crash_after_views_are_written  # type: ignore[method-assign]
+    with pytest.raises(Killed):
+        wait_until(lambda: first.step() and False, timeout=30, what="a first batch")
+    first.consumer.close()
+    partial = rig.visits_done("national", "TH")
+    assert 0 < partial <= 40
+
+    second = rig.runner()  # a restarted instance resumes from the positions stored with the views
+    drain(second, lambda: rig.visits_done("national", "TH") >= 40, "all visits projected")
+    for _ in range(3):
+        second.step()
+    assert rig.visits_done("national", "TH") == 40
+    assert rig.visits_done("province", "13") == 40
+    assert sum(rig.visits_done("school", s) for s in SCHOOLS) == 40
+
+
+def test_crash_inside_the_transaction_leaves_no_trace(rig: Rig) -> None:
+    for i in range(10):
+        rig.send(visit(SCHOOLS[0], f"W{i}"))
+    runner = rig.runner()
+    writer = runner.writer
+    original = writer._store_positions
+
+    def fail_before_positions(session: Any, records: Any) -> None:
+        raise RuntimeError("crash after the view bulk write, before the positions")
+
+    writer._store_positions = fail_before_positions  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        wait_until(lambda: runner.step() and False, timeout=30, what="a batch")
+    assert rig.visits_done("school", SCHOOLS[0]) == 0  # the view write was rolled back with the transaction
+    writer._store_positions = original  # type: ignore[method-assign]
+    runner.seek_to_stored(list(runner.consumer.assignment()))
+    drain(runner, lambda: rig.visits_done("school", SCHOOLS[0]) >= 10, "ten visits")
+    runner.step()
+    assert rig.visits_done("school", SCHOOLS[0]) == 10
+
+
+def test_the_same_event_delivered_twice_counts_once(rig: Rig) -> None:
+    value = visit(SCHOOLS[1], "DUP")
+    rig.send(value)
+    rig.send(value)  # e.g. the relay crashed after publishing and before marking its outbox row
+    rig.send(visit(SCHOOLS[1], "OTHER"))
+    runner = rig.runner()
+    drain(runner, lambda: rig.visits_done("school", SCHOOLS[1]) >= 2, "two distinct visits")
+    for _ in range(3):
+        runner.step()
+    assert rig.visits_done("school", SCHOOLS[1]) == 2
+    assert rig.store.db[APPLIED].count_documents({}) == 2
+
+
+def test_a_malformed_event_is_dead_lettered_and_the_stream_goes_on(rig: Rig) -> None:
+    bad_contract = json.loads(visit(SCHOOLS[2], "BAD"))
+    bad_contract["payload"]["mode"] = {"$ne": None}
+    rig.send(b"{not json")
+    rig.send(json.dumps(bad_contract).encode())
+    rig.send(visit(SCHOOLS[2], "GOOD"))
+    runner = rig.runner()
+    drain(runner, lambda: rig.visits_done("school", SCHOOLS[2]) == 1, "the good event after the bad ones")
+
+    consumer = KafkaConsumer(
+        rig.dlq,
+        bootstrap_servers=rig.settings.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=200,
+    )
+    try:
+        letters: list[Any] = []
+        wait_until(lambda: letters.extend(consumer) or len(letters) >= 2, timeout=20, what="two dead letters")
+    finally:
+        consumer.close()
+    assert {m.value for m in letters} == {b"{not json", json.dumps(bad_contract).encode()}
+    reasons = [dict(m.headers)["reason"].decode() for m in letters]
+    assert any("not JSON" in r for r in reasons) and any("payload is invalid" in r for r in reasons)
+    assert all(dict(m.headers)["source"].decode().startswith(rig.topic) for m in letters)
+
+
+def test_outbox_to_relay_to_projector(rig: Rig, settings: Settings, unique: str) -> None:
+    source = Store(mongo_client(settings), f"{settings.db_prefix}_{unique}_source")
+    org = Org(SCHOOLS[3], "13P1-C01", "13P1", "13")
+    payload = {
+        "visit_id": "R1",
+        "school_code": SCHOOLS[3],
+        "visit_date": "2026-11-21",
+        "mode": "onsite",
+        "rubric_scores": {"learning_design": 4},
+        "teachers_observed": ["T1"],
+        "period": PERIOD,
+    }
+    event = new_event(
+        event_type="supervision.VisitCompleted",
+        event_version=1,
+        producer="supervision",
+        aggregate_id="R1",
+        aggregate_version=2,
+        org=org,
+        payload=payload,
+        actor="sup-13P1",
+    )
+
+    def write(session: Any) -> None:
+        source.db["visits"].insert_one({"_id": "R1", "status": "completed"}, session=session)
+        source.append_outbox(session, rig.topic, [event])
+
+    source.atomic(write)
+    relay = OutboxRelay(source, rig.producer)
+    assert relay.publish_pending() == 1
+    assert source.db[OUTBOX].count_documents({"published_at": None}) == 0
+    assert relay.publish_pending() == 0
+
+    runner = rig.runner(assignment="group")
+    drain(runner, lambda: rig.visits_done("province", "13") == 1, "the relayed visit in the province view")
+    view = rig.store.db[VIEWS].find_one({"_id": view_key("province", "13", PERIOD)})
+    assert view["supervision"]["rubric"]["learning_design"] == {"sum": 4, "count": 1}
+    assert view["as_of"] is not None
