@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from deploy.local.servers import ensure_topics
+from deploy.local.servers import ensure_topics, wait_until
 from kafka import KafkaConsumer
 
 from services.monitoring.projection import VIEWS, MonitoringProjection, view_key
@@ -18,7 +18,7 @@ from shared.relay import OutboxRelay
 from shared.settings import Settings
 from shared.store import OUTBOX, Store
 from tests.eventfactory import PERIOD, school_org, wire
-from tests.helpers import wait_until
+
 
 pytestmark = pytest.mark.integration
 
