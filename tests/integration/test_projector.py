@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from deploy.local.servers import ensure_topics, wait_until
 from kafka import KafkaConsumer
 
+from deploy.local.servers import ensure_topics, wait_until
 from services.monitoring.projection import VIEWS, MonitoringProjection, view_key
 from shared.clients import kafka_consumer, kafka_producer, mongo_client
 from shared.envelope import Org, new_event
@@ -18,7 +19,6 @@ from shared.relay import OutboxRelay
 from shared.settings import Settings
 from shared.store import OUTBOX, Store
 from tests.eventfactory import PERIOD, school_org, wire
-
 
 pytestmark = pytest.mark.integration
 
@@ -213,3 +213,43 @@ def test_outbox_to_relay_to_projector(rig: Rig, settings: Settings, unique: str)
     view = rig.store.db[VIEWS].find_one({"_id": view_key("province", "13", PERIOD)})
     assert view["supervision"]["rubric"]["learning_design"] == {"sum": 4, "count": 1}
     assert view["as_of"] is not None
+
+
+def test_a_rebalance_neither_loses_nor_double_counts(rig: Rig) -> None:
+    areas = [b"13P1", b"13P2", b"50P1", b"13S1", b"10P1", b"11P1"]  # keys spread over the partitions
+
+    def send_batch(prefix: str, count: int) -> None:
+        for i in range(count):
+            rig.send(visit(SCHOOLS[i % len(SCHOOLS)], f"{prefix}{i}"), key=areas[i % len(areas)])
+
+    send_batch("A", 60)
+    first, second = rig.runner("group"), rig.runner("group")
+    stops = [threading.Event(), threading.Event()]
+    threads = [
+        threading.Thread(target=r.run, args=(s,), daemon=True)
+        for r, s in zip((first, second), stops, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        wait_until(
+            lambda: rig.visits_done("national", "TH") == 60, timeout=60, what="60 visits by two members"
+        )
+        wait_until(
+            lambda: first.consumer.assignment() and second.consumer.assignment(),
+            timeout=30,
+            what="both members holding partitions",
+        )
+        stops[0].set()  # the first member leaves: its partitions move to the second
+        threads[0].join(timeout=30)
+        send_batch("B", 60)
+        wait_until(
+            lambda: rig.visits_done("national", "TH") >= 120, timeout=60, what="120 visits after leaving"
+        )
+    finally:
+        for stop in stops:
+            stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert rig.visits_done("national", "TH") == 120
+    assert rig.store.db[APPLIED].count_documents({}) == 120
