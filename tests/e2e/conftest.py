@@ -113,5 +113,5 @@ def _ready(stack: Stack, service: str) -> bool:
     assert stack.processes[service].alive(), f"{service} exited:\n{stack.processes[service].log_tail()}"
     try:
         return requests.get(stack.url(service, "/ready"), timeout=2).status_code == 200
-    except requests.ConnectionError:
+    except requests.RequestException:  # gunicorn accepts before its workers have booted
         return False
