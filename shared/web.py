@@ -148,7 +148,8 @@ def _add_request_hooks(app: Flask, settings: Settings) -> None:
     @app.before_request
     def authenticate() -> None:
         g.request_id = request.headers.get("X-Request-Id", "")[:64] or str(uuid.uuid4())
-        if request.endpoint in PUBLIC_ENDPOINTS or request.method == "OPTIONS":
+        # no endpoint: Flask answers 404 (or 405) itself, and an unknown path is no secret
+        if request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS or request.method == "OPTIONS":
             return
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")

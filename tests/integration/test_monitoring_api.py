@@ -184,3 +184,9 @@ def test_projector_lag_reports_stored_positions(client: FlaskClient) -> None:
     assert response.status_code == 200
     rows = response.json["partitions"]
     assert rows == [dict(rows[0], topic="t", partition=0, position=len(directory_events()) + 3)]
+
+
+def test_an_unknown_path_is_404_in_the_one_error_shape(client: FlaskClient) -> None:
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert response.json["code"] == 404 and response.json["status"] == "Not Found"

@@ -1,0 +1,70 @@
+"""Shared fixtures. Servers are session-scoped and lazy: only tests that ask for them start them.
+
+kafka_server   a fresh broker (ANP_TEST_BROKER=noida|tansu, default noida) on a free port
+mongo_server   a fresh SecantusDB on a free port
+settings       shared.settings.Settings pointing at both, with a db_prefix unique to this run
+unique         a short unique string per test, for topic and group names
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from deploy.local.servers import KAFKA_KINDS, ServerProcess, free_port, start_kafka, start_mongo
+from shared.settings import Settings
+
+# one id per pytest run: database names and the like never collide with an earlier run's leftovers
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+def _broker_kind() -> str:
+    return os.environ.get("ANP_TEST_BROKER", "noida")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # fail once, up front, rather than as an error in every test that needs the broker
+    if _broker_kind() not in KAFKA_KINDS:
+        raise pytest.UsageError(f"ANP_TEST_BROKER={_broker_kind()!r}: expected one of {KAFKA_KINDS}")
+
+
+def _stop(server: ServerProcess) -> None:
+    died = not server.alive()
+    server.stop()
+    if died:  # a server that crashed mid-session explains odd failures: say so loudly at teardown
+        raise RuntimeError(f"{server.name} died during the test session:\n{server.log_tail()}")
+
+
+@pytest.fixture(scope="session")
+def kafka_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    base = tmp_path_factory.mktemp("kafka")
+    server = start_kafka(base / "data", free_port(), kind=_broker_kind(), log_path=base / "kafka.log")
+    yield server
+    _stop(server)
+
+
+@pytest.fixture(scope="session")
+def mongo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    base = tmp_path_factory.mktemp("mongo")
+    server = start_mongo(base / "data", free_port(), log_path=base / "mongo.log")
+    yield server
+    _stop(server)
+
+
+@pytest.fixture(scope="session")
+def settings(kafka_server: ServerProcess, mongo_server: ServerProcess) -> Settings:
+    return Settings().with_overrides(
+        kafka_bootstrap=kafka_server.address,
+        mongo_uri=mongo_server.address,
+        db_prefix=f"t{RUN_ID}",
+        topic_partitions=3,
+    )
+
+
+@pytest.fixture
+def unique() -> str:
+    """E.g. 'u3f9a1c2b' — valid in topic, group and database names."""
+    return f"u{uuid.uuid4().hex[:8]}"
