@@ -84,6 +84,7 @@ def create_service_app(
     description: str = "",
 ) -> Flask:
     app = Flask(service)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Thai names read as Thai, not \u escapes
     app.config.update(
         API_TITLE=title,
         API_VERSION="1.0",

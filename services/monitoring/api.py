@@ -67,12 +67,7 @@ def _lag_consumer() -> Any:
     with _lag_consumer_lock:
         if extensions.get("anp.lag_consumer") is None:
             try:
-                extensions["anp.lag_consumer"] = kafka_consumer(
-                    resources().settings,
-                    group_id=None,
-                    request_timeout_ms=3000,
-                    api_version_auto_timeout_ms=3000,
-                )
+                extensions["anp.lag_consumer"] = kafka_consumer(resources().settings, group_id=None)
             except KafkaError:
                 return None
         return extensions["anp.lag_consumer"]

@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from deploy.local.servers import ensure_topics
 from services.monitoring.app import create_app
 from services.monitoring.projection import MonitoringProjection
 from shared.auth import issue_token
-from shared.clients import mongo_client
+from shared.clients import kafka_producer, mongo_client
 from shared.envelope import Org
 from shared.projection import DeadLetters, ProjectionWriter, Record
 from shared.settings import Settings
@@ -190,3 +191,26 @@ def test_an_unknown_path_is_404_in_the_one_error_shape(client: FlaskClient) -> N
     response = client.get("/no/such/page")
     assert response.status_code == 404
     assert response.json["code"] == 404 and response.json["status"] == "Not Found"
+
+
+def test_projector_lag_compares_positions_with_the_broker(settings: Settings, unique: str) -> None:
+    settings = settings.with_overrides(db_prefix=f"{settings.db_prefix}_{unique}")
+    topic = f"{unique}.supervision"
+    ensure_topics(settings.kafka_bootstrap, [topic], partitions=1)
+    producer = kafka_producer(settings)
+    values = [visit(*SCHOOLS[0], f"L{i}", 3) for i in range(5)]
+    for value in values:
+        producer.send(topic, key=b"13P1", value=value).get(timeout=10)
+    producer.close()
+    store = Store(mongo_client(settings), settings.db_name("monitoring"))
+    writer = ProjectionWriter(
+        store, MonitoringProjection([topic]), settings.projector_group, DeadLetters(None)
+    )
+    writer.apply([Record(topic, 0, offset, value) for offset, value in enumerate(values[:3])])
+
+    app = create_app(settings)
+    token = issue_token(settings, sub="u", role="esa_officer", scope_level="esa", scope_code="13P1")
+    lag = app.test_client().get("/api/v1/projector/lag", headers={"Authorization": f"Bearer {token}"}).json
+    assert lag["broker_reachable"] is True
+    assert lag["partitions"] == [dict(lag["partitions"][0], topic=topic, position=3, end_offset=5, lag=2)]
+    assert lag["total_lag"] == 2
