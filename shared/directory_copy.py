@@ -21,7 +21,7 @@ from pymongo.database import Database
 
 from shared.clients import kafka_consumer, kafka_producer, mongo_client
 from shared.envelope import Org
-from shared.projection import BatchResult, Change, DeadLetters, Lookup, ProjectionWriter, ProjectorRunner
+from shared.projection import Change, DeadLetters, Lookup, ProjectionWriter, ProjectorRunner
 from shared.relay import run_forever
 from shared.settings import TOPICS, Settings
 from shared.store import Store
@@ -117,29 +117,12 @@ def sync_directory(settings: Settings, service: str, stop: threading.Event) -> N
         writer.ensure_indexes()
         ensure_copy_indexes(store.db)
         if _wait_for_topics(consumer, projection.topics, stop):
-            QuietRunner(writer, consumer, stop=stop).run(stop)
+            # master data changes rarely: a longer idle wait costs nothing that matters
+            ProjectorRunner(writer, consumer, assignment="all", poll_timeout_ms=10, idle_wait_s=0.5).run(stop)
     finally:
         consumer.close()
         producer.close()
         store.client.close()
-
-
-class QuietRunner(ProjectorRunner):
-    """Master data changes rarely, so after an empty poll the copy waits before polling again. Measured
-    on noida: an idle kafka-python consumer spins a core inside `poll` (empty fetches are answered at
-    once), so a short poll plus a wait keeps an idle sync near 0% CPU at ≤ IDLE_WAIT_S extra latency."""
-
-    IDLE_WAIT_S = 0.5
-
-    def __init__(self, writer: ProjectionWriter, consumer: KafkaConsumer, *, stop: threading.Event) -> None:
-        super().__init__(writer, consumer, assignment="all", poll_timeout_ms=10)
-        self.stop = stop
-
-    def step(self) -> BatchResult:
-        result = super().step()
-        if not (result.applied or result.duplicates or result.dead_lettered):
-            self.stop.wait(self.IDLE_WAIT_S)
-        return result
 
 
 def _wait_for_topics(consumer: KafkaConsumer, topics: list[str], stop: threading.Event) -> bool:

@@ -276,11 +276,15 @@ class ProjectorRunner:
         consumer: KafkaConsumer,
         *,
         assignment: str = "group",
-        poll_timeout_ms: int = 200,
+        poll_timeout_ms: int = 10,
+        idle_wait_s: float = 0.05,
     ) -> None:
         self.writer = writer
         self.consumer = consumer
         self.poll_timeout_ms = poll_timeout_ms
+        # Some brokers answer an empty fetch at once, so an idle consumer would spin a core inside poll();
+        # a short wait after an empty batch keeps idle CPU near zero at that much extra latency.
+        self.idle_wait_s = idle_wait_s
         topics = writer.projection.topics
         if assignment == "group":
             consumer.subscribe(topics=topics, listener=_SeekToStoredPositions(self))
@@ -324,7 +328,9 @@ class ProjectorRunner:
             try:
                 result = self.step()
                 backoff = 0.2
-                if on_batch and (result.applied or result.duplicates or result.dead_lettered):
+                if not (result.applied or result.duplicates or result.dead_lettered):
+                    stop.wait(self.idle_wait_s)
+                elif on_batch:
                     on_batch(result)
             except (PyMongoError, KafkaError, RuntimeError) as err:
                 # Nothing was committed: rewind to the stored positions and try the same records again.

@@ -10,6 +10,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from kafka import KafkaProducer
@@ -22,6 +23,8 @@ from shared.store import OUTBOX, Store
 
 log = logging.getLogger(__name__)
 
+BACKLOG_WINDOW = timedelta(seconds=1)
+
 
 class OutboxRelay:
     def __init__(
@@ -31,9 +34,24 @@ class OutboxRelay:
         self.producer = producer
         self.batch_size = batch_size
         self.send_timeout_s = send_timeout_s
+        self.oldest: Any = None  # creation time of the oldest pending event last seen
 
     def pending(self) -> list[dict[str, Any]]:
-        cursor = self.store.db[OUTBOX].find({"published_at": None})
+        """The oldest unpublished events. A backlog is read in one-second windows of creation time: on some
+        servers a query costs what it matches, not what it returns (a limit does not stop it), and a large
+        import leaves hundreds of thousands of events behind. An empty window falls back to the plain query,
+        which also finds events committed late with an earlier time."""
+        docs = self._find({"$gte": self.oldest, "$lt": self.oldest + BACKLOG_WINDOW}) if self.oldest else []
+        if not docs:
+            docs = self._find(None)
+        self.oldest = docs[0]["created_at"] if docs else None
+        return docs
+
+    def _find(self, created_at: dict[str, Any] | None) -> list[dict[str, Any]]:
+        query: dict[str, Any] = {"published_at": None}
+        if created_at:
+            query["created_at"] = created_at
+        cursor = self.store.db[OUTBOX].find(query)
         return list(cursor.sort([("created_at", 1), ("seq", 1)]).limit(self.batch_size))
 
     def publish_pending(self) -> int:

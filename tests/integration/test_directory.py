@@ -229,7 +229,7 @@ def published(settings: Settings, correlation_id: str, count: int) -> list[Recor
 def relay_all(directory: Directory) -> None:
     producer = kafka_producer(directory.settings)
     try:
-        relay = OutboxRelay(directory.store, producer)
+        relay = OutboxRelay(directory.store, producer, batch_size=20)  # several windows and fall-backs
         while relay.publish_pending():
             pass
     finally:
