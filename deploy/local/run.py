@@ -52,9 +52,11 @@ from shared.settings import DEAD_LETTER_TOPIC, TOPICS, Settings
 # Workers come first so that a shutdown stops the APIs (no new writes) before the relays and projector.
 PROCESSES: list[tuple[str, str, str]] = [
     ("supervision-relay", "module", "services.supervision.relay"),
+    ("training-relay", "module", "services.training.relay"),
     ("directory-relay", "module", "services.directory.relay"),
     ("monitoring-projector", "module", "services.monitoring.projector"),
     ("supervision-directory-sync", "module", "services.supervision.directory_sync"),
+    ("training-directory-sync", "module", "services.training.directory_sync"),
     ("monitoring", "http", "services.monitoring.app:create_app()"),
     ("supervision", "http", "services.supervision.app:create_app()"),
     ("training", "http", "services.training.app:create_app()"),

@@ -22,8 +22,10 @@ pytestmark = pytest.mark.e2e
 SERVICES = ("monitoring", "supervision", "training", "committee")
 WORKERS = {
     "supervision-relay": "services.supervision.relay",
+    "training-relay": "services.training.relay",
     "directory-relay": "services.directory.relay",
     "supervision-directory-sync": "services.supervision.directory_sync",
+    "training-directory-sync": "services.training.directory_sync",
     "projector": "services.monitoring.projector",
 }
 

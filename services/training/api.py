@@ -1,0 +1,351 @@
+"""The training HTTP API: schemas in, a command to a handler, the object back.
+
+Writes answer 201 with the object (and its `version`), accept `Idempotency-Key`, and where they change an
+existing object an `If-Match: <version>` (for sessions and the roster: the programme's version). Reads never
+reach beyond the caller's org scope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+
+from flask import g
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import RAISE
+
+from services.training import handlers
+from services.training.bootstrap import repository
+from services.training.commands import (
+    AssessCompletion,
+    CancelSession,
+    ChangeProgrammeStatus,
+    CreateProgramme,
+    Enrol,
+    RecordAttendance,
+    RescheduleSession,
+    ScheduleSession,
+    Withdraw,
+)
+from services.training.domain import Attendance, Completion, Enrolment, Programme, Session
+from services.training.schemas import (
+    AttendanceCreateSchema,
+    AttendancePageSchema,
+    AttendanceQuerySchema,
+    AttendanceSchema,
+    CompletionCreateSchema,
+    CompletionPageSchema,
+    CompletionQuerySchema,
+    CompletionSchema,
+    EnrolmentCreateSchema,
+    EnrolmentPageSchema,
+    EnrolmentSchema,
+    PdHoursQuerySchema,
+    PdHoursSchema,
+    ProgrammeChangeSchema,
+    ProgrammeCreateSchema,
+    ProgrammePageSchema,
+    ProgrammeQuerySchema,
+    ProgrammeSchema,
+    RosterQuerySchema,
+    SessionCancelSchema,
+    SessionCreateSchema,
+    SessionRescheduleSchema,
+    SessionWriteSchema,
+    VersionedWriteHeadersSchema,
+    WithdrawSchema,
+    WriteHeadersSchema,
+)
+from shared.web import audit_entry, idempotent, principal
+
+blp = Blueprint(
+    "training",
+    __name__,
+    url_prefix="/api/v1",
+    description="Hybrid teacher training / การพัฒนาครูแบบผสมผสาน: programmes, sessions, enrolment, attendance, "
+    "completion and PD hours",
+)
+
+READ_ERRORS = (401, 403, 404)
+CREATE_ERRORS = (401, 403, 409, 422)
+CHANGE_ERRORS = (401, 403, 404, 409, 422)
+
+PROGRAMME = "/api/v1/programmes/{programme_id}"
+SESSION = PROGRAMME + "/sessions/{session_id}"
+# The POLICY action each endpoint performs (OpenAPI paths), for the authorization-matrix tests.
+ENDPOINT_ACTIONS: dict[tuple[str, str], str] = {
+    ("GET", "/api/v1/programmes"): "programme.read",
+    ("POST", "/api/v1/programmes"): "programme.create",
+    ("GET", PROGRAMME): "programme.read",
+    ("POST", PROGRAMME + "/publish"): "programme.publish",
+    ("POST", PROGRAMME + "/close"): "programme.close",
+    ("POST", PROGRAMME + "/sessions"): "session.schedule",
+    ("POST", SESSION + "/reschedule"): "session.reschedule",
+    ("POST", SESSION + "/cancel"): "session.cancel",
+    ("GET", PROGRAMME + "/enrolments"): "enrolment.read",
+    ("POST", PROGRAMME + "/enrolments"): "enrolment.create",
+    ("POST", PROGRAMME + "/enrolments/{teacher_id}/withdraw"): "enrolment.withdraw",
+    ("POST", PROGRAMME + "/attendance"): "attendance.record",
+    ("GET", "/api/v1/attendance"): "attendance.read",
+    ("GET", "/api/v1/attendance/{attendance_id}"): "attendance.read",
+    ("POST", PROGRAMME + "/completions"): "completion.assess",
+    ("GET", "/api/v1/completions"): "completion.read",
+    ("GET", "/api/v1/completions/{completion_id}"): "completion.read",
+    ("GET", "/api/v1/teachers/{teacher_id}/pd-hours"): "pd_hours.read",
+}
+PUBLIC_TO_CALLERS: set[tuple[str, str]] = set()
+
+
+def errors(*codes: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Document the shared error responses (one JSON shape) a view can answer with."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        for code in codes:
+            view = blp.alt_response(code, response=HTTPStatus(code).name)(view)
+        return view
+
+    return decorate
+
+
+def _ctx() -> handlers.Context:
+    return handlers.Context(principal(), audit_entry, g.get("request_id"))
+
+
+def _page(result: tuple[list[Any], int], args: dict[str, Any]) -> dict[str, Any]:
+    items, total = result
+    return {"items": items, "total": total, "page": args["page"], "page_size": args["page_size"]}
+
+
+def _list(kind: type, args: dict[str, Any]) -> dict[str, Any]:
+    return _page(handlers.list_of(kind, args, repository(), principal()), args)
+
+
+def _get(kind: type, entity_id: str) -> Any:
+    return handlers.get(kind, entity_id, repository(), principal())
+
+
+def _enrolment(programme: Programme, enrolment: Enrolment) -> dict[str, Any]:
+    return {"programme_id": programme.id, "programme_version": programme.version, **vars(enrolment)}
+
+
+def _session(programme: Programme, session: Session) -> dict[str, Any]:
+    return {"programme_id": programme.id, "programme_version": programme.version, "session": session}
+
+
+@blp.route("/programmes")
+class Programmes(MethodView):
+    @blp.arguments(ProgrammeQuerySchema, location="query", unknown=RAISE)
+    @blp.response(200, ProgrammePageSchema)
+    @errors(401, 403)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Programmes in the caller's scope; a school sees the published ones open to its teachers."""
+        return _list(Programme, args)
+
+    @idempotent
+    @blp.arguments(WriteHeadersSchema, location="headers")
+    @blp.arguments(ProgrammeCreateSchema)
+    @blp.response(201, ProgrammeSchema)
+    @errors(*CREATE_ERRORS)
+    def post(self, _headers: dict[str, Any], body: dict[str, Any]) -> Programme:
+        """Create a draft programme hosted by an ESA area or a cluster, with its completion rule."""
+        return handlers.create_programme(CreateProgramme(**body), repository(), _ctx())
+
+
+@blp.route("/programmes/<string:programme_id>")
+class ProgrammeById(MethodView):
+    @blp.response(200, ProgrammeSchema)
+    @errors(*READ_ERRORS)
+    def get(self, programme_id: str) -> Programme:
+        """One programme with its sessions and seats per mode."""
+        return _get(Programme, programme_id)
+
+
+@blp.route("/programmes/<string:programme_id>/publish")
+class ProgrammePublication(MethodView):
+    @idempotent
+    @blp.arguments(VersionedWriteHeadersSchema, location="headers")
+    @blp.arguments(ProgrammeChangeSchema)
+    @blp.response(201, ProgrammeSchema)
+    @errors(*CHANGE_ERRORS)
+    def post(self, headers: dict[str, Any], _body: dict[str, Any], programme_id: str) -> Programme:
+        """Publish a draft programme (it needs a session): teachers can enrol."""
+        cmd = ChangeProgrammeStatus(programme_id, headers["expected_version"])
+        return handlers.publish_programme(cmd, repository(), _ctx())
+
+
+@blp.route("/programmes/<string:programme_id>/close")
+class ProgrammeClosing(MethodView):
+    @idempotent
+    @blp.arguments(VersionedWriteHeadersSchema, location="headers")
+    @blp.arguments(ProgrammeChangeSchema)
+    @blp.response(201, ProgrammeSchema)
+    @errors(*CHANGE_ERRORS)
+    def post(self, headers: dict[str, Any], _body: dict[str, Any], programme_id: str) -> Programme:
+        """Close a published programme: no more enrolment or attendance; completions can still be assessed."""
+        cmd = ChangeProgrammeStatus(programme_id, headers["expected_version"])
+        return handlers.close_programme(cmd, repository(), _ctx())
+
+
+@blp.route("/programmes/<string:programme_id>/sessions")
+class ProgrammeSessions(MethodView):
+    @idempotent
+    @blp.arguments(VersionedWriteHeadersSchema, location="headers")
+    @blp.arguments(SessionCreateSchema)
+    @blp.response(201, SessionWriteSchema)
+    @errors(*CHANGE_ERRORS)
+    def post(self, headers: dict[str, Any], body: dict[str, Any], programme_id: str) -> dict[str, Any]:
+        """Schedule a session: onsite (venue), online (https meeting link) or hybrid (both), seats per mode."""
+        cmd = ScheduleSession(programme_id=programme_id, expected_version=headers["expected_version"], **body)
+        return _session(*handlers.schedule_session(cmd, repository(), _ctx()))
+
+
+@blp.route("/programmes/<string:programme_id>/sessions/<string:session_id>/reschedule")
+class SessionRescheduling(MethodView):
+    @idempotent
+    @blp.arguments(VersionedWriteHeadersSchema, location="headers")
+    @blp.arguments(SessionRescheduleSchema)
+    @blp.response(201, SessionWriteSchema)
+    @errors(*CHANGE_ERRORS)
+    def post(
+        self, headers: dict[str, Any], body: dict[str, Any], programme_id: str, session_id: str
+    ) -> dict[str, Any]:
+        """Move a session; the event names the enrolled teachers so they can be told."""
+        cmd = RescheduleSession(
+            programme_id, session_id, expected_version=headers["expected_version"], **body
+        )
+        programme = handlers.reschedule_session(cmd, repository(), _ctx())
+        return _session(programme, _found_session(programme, session_id))
+
+
+@blp.route("/programmes/<string:programme_id>/sessions/<string:session_id>/cancel")
+class SessionCancellation(MethodView):
+    @idempotent
+    @blp.arguments(VersionedWriteHeadersSchema, location="headers")
+    @blp.arguments(SessionCancelSchema)
+    @blp.response(201, SessionWriteSchema)
+    @errors(*CHANGE_ERRORS)
+    def post(
+        self, headers: dict[str, Any], body: dict[str, Any], programme_id: str, session_id: str
+    ) -> dict[str, Any]:
+        """Cancel a session; the event names the enrolled teachers so they can be told."""
+        cmd = CancelSession(programme_id, session_id, expected_version=headers["expected_version"], **body)
+        programme = handlers.cancel_session(cmd, repository(), _ctx())
+        return _session(programme, _found_session(programme, session_id))
+
+
+def _found_session(programme: Programme, session_id: str) -> Session:
+    session = programme.session(session_id)
+    assert session is not None  # the handler changed it
+    return session
+
+
+@blp.route("/programmes/<string:programme_id>/enrolments")
+class ProgrammeEnrolments(MethodView):
+    @blp.arguments(RosterQuerySchema, location="query", unknown=RAISE)
+    @blp.response(200, EnrolmentPageSchema)
+    @errors(*READ_ERRORS)
+    def get(self, args: dict[str, Any], programme_id: str) -> dict[str, Any]:
+        """The roster in joining order, as far as the caller may see it (a teacher: themself)."""
+        programme, items, total = handlers.roster(programme_id, args, repository(), principal())
+        return _page(([_enrolment(programme, e) for e in items], total), args)
+
+    @idempotent
+    @blp.arguments(VersionedWriteHeadersSchema, location="headers")
+    @blp.arguments(EnrolmentCreateSchema)
+    @blp.response(201, EnrolmentSchema)
+    @errors(*CHANGE_ERRORS)
+    def post(self, headers: dict[str, Any], body: dict[str, Any], programme_id: str) -> dict[str, Any]:
+        """Enrol a teacher (themself, by their director, or by the programme's managers); full → waitlist."""
+        cmd = Enrol(programme_id=programme_id, expected_version=headers["expected_version"], **body)
+        return _enrolment(*handlers.enrol(cmd, repository(), _ctx()))
+
+
+@blp.route("/programmes/<string:programme_id>/enrolments/<string:teacher_id>/withdraw")
+class EnrolmentWithdrawal(MethodView):
+    @idempotent
+    @blp.arguments(VersionedWriteHeadersSchema, location="headers")
+    @blp.arguments(WithdrawSchema)
+    @blp.response(201, EnrolmentSchema)
+    @errors(*CHANGE_ERRORS)
+    def post(
+        self, headers: dict[str, Any], _body: dict[str, Any], programme_id: str, teacher_id: str
+    ) -> dict[str, Any]:
+        """Withdraw a teacher; their seat goes to the first teacher waiting for that mode."""
+        cmd = Withdraw(programme_id, teacher_id, headers["expected_version"])
+        return _enrolment(*handlers.withdraw(cmd, repository(), _ctx()))
+
+
+@blp.route("/programmes/<string:programme_id>/attendance")
+class ProgrammeAttendance(MethodView):
+    @idempotent
+    @blp.arguments(WriteHeadersSchema, location="headers")
+    @blp.arguments(AttendanceCreateSchema)
+    @blp.response(201, AttendanceSchema)
+    @errors(*CHANGE_ERRORS)
+    def post(self, _headers: dict[str, Any], body: dict[str, Any], programme_id: str) -> Attendance:
+        """Record an enrolled teacher's minutes in a session, per mode (both modes count once: the larger)."""
+        cmd = RecordAttendance(programme_id=programme_id, **body)
+        return handlers.record_attendance(cmd, repository(), _ctx())
+
+
+@blp.route("/attendance")
+class AttendanceList(MethodView):
+    @blp.arguments(AttendanceQuerySchema, location="query", unknown=RAISE)
+    @blp.response(200, AttendancePageSchema)
+    @errors(401, 403)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Attendance records in the caller's scope (a teacher: their own)."""
+        return _list(Attendance, args)
+
+
+@blp.route("/attendance/<string:attendance_id>")
+class AttendanceById(MethodView):
+    @blp.response(200, AttendanceSchema)
+    @errors(*READ_ERRORS)
+    def get(self, attendance_id: str) -> Attendance:
+        """One attendance record."""
+        return _get(Attendance, attendance_id)
+
+
+@blp.route("/programmes/<string:programme_id>/completions")
+class ProgrammeCompletions(MethodView):
+    @idempotent
+    @blp.arguments(WriteHeadersSchema, location="headers")
+    @blp.arguments(CompletionCreateSchema)
+    @blp.response(201, CompletionSchema)
+    @errors(*CHANGE_ERRORS)
+    def post(self, _headers: dict[str, Any], body: dict[str, Any], programme_id: str) -> Completion:
+        """Assess a teacher against the completion rule and credit the PD hours, once (409 after)."""
+        cmd = AssessCompletion(programme_id=programme_id, **body)
+        return handlers.assess_completion(cmd, repository(), _ctx())
+
+
+@blp.route("/completions")
+class Completions(MethodView):
+    @blp.arguments(CompletionQuerySchema, location="query", unknown=RAISE)
+    @blp.response(200, CompletionPageSchema)
+    @errors(401, 403)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The PD-hours ledger in the caller's scope (a teacher: their own)."""
+        return _list(Completion, args)
+
+
+@blp.route("/completions/<string:completion_id>")
+class CompletionById(MethodView):
+    @blp.response(200, CompletionSchema)
+    @errors(*READ_ERRORS)
+    def get(self, completion_id: str) -> Completion:
+        """One completion."""
+        return _get(Completion, completion_id)
+
+
+@blp.route("/teachers/<string:teacher_id>/pd-hours")
+class TeacherPdHours(MethodView):
+    @blp.arguments(PdHoursQuerySchema, location="query", unknown=RAISE)
+    @blp.response(200, PdHoursSchema)
+    @errors(*READ_ERRORS)
+    def get(self, args: dict[str, Any], teacher_id: str) -> dict[str, Any]:
+        """A teacher's credited PD hours per academic year against the yearly target (default 20 h)."""
+        return handlers.pd_hours(teacher_id, args.get("academic_year"), repository(), principal())
