@@ -39,3 +39,44 @@ def supervision_figures(view: dict[str, Any] | None, schools_total: int) -> dict
     figures["coverage"] = round(figures["schools_visited"] / schools_total, 4) if schools_total else None
     figures["last_visit_date"] = counters.get("last_visit_date")
     return figures
+
+
+TRAINING_COUNTERS = (
+    "programmes",
+    "sessions_scheduled",
+    "sessions_onsite",
+    "sessions_online",
+    "sessions_hybrid",
+    "sessions_cancelled",
+    "enrolments",
+    "enrolments_onsite",
+    "enrolments_online",
+    "waitlisted",
+    "withdrawals",
+    "attendance_records_onsite",
+    "attendance_records_online",
+    "teachers_enrolled",
+    "teachers_completed",
+    "completions",
+    "pd_hours",
+)
+
+
+def training_figures(
+    view: dict[str, Any] | None, teachers_total: int, earlier_this_year: dict[str, Any] | None
+) -> dict[str, Any]:
+    """`earlier_this_year` is the same unit's view of semester 1 when `view` is semester 2: the PD-hours
+    target is yearly, so the share meeting it counts the whole academic year so far."""
+    counters = (view or {}).get("training", {})
+    figures: dict[str, Any] = {name: counters.get(name, 0) for name in TRAINING_COUNTERS}
+    enrolled = figures["teachers_enrolled"]
+    figures["completion_rate"] = round(figures["teachers_completed"] / enrolled, 4) if enrolled else None
+    figures["teachers_total"] = teachers_total
+    figures["pd_hours_per_teacher"] = (
+        round(figures["pd_hours"] / teachers_total, 2) if teachers_total else None
+    )
+    meeting = counters.get("teachers_meeting_target", 0)
+    meeting += (earlier_this_year or {}).get("training", {}).get("teachers_meeting_target", 0)
+    figures["teachers_meeting_pd_target"] = meeting
+    figures["share_meeting_pd_target"] = round(meeting / teachers_total, 4) if teachers_total else None
+    return figures

@@ -8,8 +8,8 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 from pymongo.database import Database
 
-from services.monitoring.figures import supervision_figures
-from services.monitoring.projection import UNITS, VIEWS, unit_key, view_key
+from services.monitoring.figures import supervision_figures, training_figures
+from services.monitoring.views import UNITS, VIEWS, unit_key, view_key
 from shared.auth import Principal
 from shared.calendar import Period, period_of, terms
 from shared.envelope import Org, utcnow
@@ -37,25 +37,43 @@ def read_view(db: Database, caller: Principal, level: str, code: str, period: Pe
     unit = db[UNITS].find_one({"_id": unit_key(level, code)})
     if unit is None or not caller.covers(Org.from_dict(unit.get("org", {}))):
         raise NotFound(f"no {level} {code!r} in your scope")
-    p = period.as_dict()
-    view = db[VIEWS].find_one({"_id": view_key(level, code, p)})
     children = list(db[UNITS].find({"parent": unit["_id"]}).sort("code", 1).limit(MAX_CHILDREN))
-    child_views = {
-        doc["code"]: doc
-        for doc in db[VIEWS].find({"_id": {"$in": [view_key(c["level"], c["code"], p) for c in children]}})
-    }
+    views = _views(db, [unit, *children], period)
+    view = views.get((unit["level"], unit["code"], period.semester))
     as_of = view.get("as_of") if view else None
     return {
-        **_unit_figures(unit, view),
+        **_unit_figures(unit, views, period),
         "parent": _parent(unit),
         "period": period_dict(period),
         "age_seconds": (utcnow() - as_of).total_seconds() if as_of else None,
-        "children": [_unit_figures(c, child_views.get(c["code"])) for c in children],
+        "children": [_unit_figures(c, views, period) for c in children],
     }
 
 
-def _unit_figures(unit: dict[str, Any], view: dict[str, Any] | None) -> dict[str, Any]:
-    schools_total = 1 if unit["level"] == "school" else unit.get("schools_total", 0)
+def _views(
+    db: Database, units: list[dict[str, Any]], period: Period
+) -> dict[tuple[str, str, int], dict[str, Any]]:
+    """The units' views of `period` and of the semesters before it in the same academic year, in one read."""
+    semesters = range(1, period.semester + 1)
+    keys = [
+        view_key(u["level"], u["code"], {"academic_year": period.academic_year, "semester": s})
+        for u in units
+        for s in semesters
+    ]
+    return {
+        (doc["level"], doc["code"], doc["period"]["semester"]): doc
+        for doc in db[VIEWS].find({"_id": {"$in": keys}})
+    }
+
+
+def _unit_figures(
+    unit: dict[str, Any], views: dict[tuple[str, str, int], dict[str, Any]], period: Period
+) -> dict[str, Any]:
+    view = views.get((unit["level"], unit["code"], period.semester))
+    earlier = views.get((unit["level"], unit["code"], 1)) if period.semester == 2 else None
+    school = unit["level"] == "school"
+    schools_total = 1 if school else unit.get("schools_total", 0)
+    teachers_total = unit.get("teachers", 0) if school else unit.get("teachers_total", 0)
     return {
         "level": unit["level"],
         "code": unit["code"],
@@ -63,6 +81,7 @@ def _unit_figures(unit: dict[str, Any], view: dict[str, Any] | None) -> dict[str
         "name_en": unit.get("name_en", unit["code"]),
         "as_of": view.get("as_of") if view else None,
         "supervision": supervision_figures(view, schools_total),
+        "training": training_figures(view, teachers_total, earlier),
     }
 
 

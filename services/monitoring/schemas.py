@@ -53,6 +53,31 @@ class SupervisionFiguresSchema(Schema):
     last_visit_date = fields.String(allow_none=True)
 
 
+class TrainingFiguresSchema(Schema):
+    programmes = fields.Integer()
+    sessions_scheduled = fields.Integer()
+    sessions_onsite = fields.Integer()
+    sessions_online = fields.Integer()
+    sessions_hybrid = fields.Integer()
+    sessions_cancelled = fields.Integer()
+    enrolments = fields.Integer()
+    enrolments_onsite = fields.Integer()
+    enrolments_online = fields.Integer()
+    waitlisted = fields.Integer()
+    withdrawals = fields.Integer()
+    attendance_records_onsite = fields.Integer()
+    attendance_records_online = fields.Integer()
+    teachers_enrolled = fields.Integer(metadata={"description": "distinct teachers enrolled this semester"})
+    teachers_completed = fields.Integer()
+    completion_rate = fields.Float(allow_none=True)
+    completions = fields.Integer()
+    pd_hours = fields.Float(metadata={"description": "PD hours credited this semester"})
+    teachers_total = fields.Integer()
+    pd_hours_per_teacher = fields.Float(allow_none=True)
+    teachers_meeting_pd_target = fields.Integer(metadata={"description": "academic year to date"})
+    share_meeting_pd_target = fields.Float(allow_none=True)
+
+
 class UnitViewSchema(Schema):
     level = fields.String()
     code = fields.String()
@@ -60,6 +85,7 @@ class UnitViewSchema(Schema):
     name_en = fields.String()
     as_of = fields.AwareDateTime(allow_none=True, metadata={"description": "time of the last event applied"})
     supervision = fields.Nested(SupervisionFiguresSchema)
+    training = fields.Nested(TrainingFiguresSchema)
 
 
 class ViewSchema(UnitViewSchema):

@@ -11,7 +11,8 @@ import pytest
 from kafka import KafkaConsumer
 
 from deploy.local.servers import ensure_topics, wait_until
-from services.monitoring.projection import VIEWS, MonitoringProjection, view_key
+from services.monitoring.projection import MonitoringProjection
+from services.monitoring.views import VIEWS, view_key
 from shared.clients import kafka_consumer, kafka_producer, mongo_client
 from shared.envelope import Org, new_event
 from shared.projection import APPLIED, DeadLetters, ProjectionWriter, ProjectorRunner

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from services.monitoring.figures import supervision_figures
-from services.monitoring.projection import MonitoringProjection, unit_key, view_key
+from services.monitoring.projection import MonitoringProjection
+from services.monitoring.views import unit_key, view_key
 from shared.envelope import Org
 from shared.projection import Change, merge_changes
 from tests.eventfactory import PERIOD, event, school_org, school_recorded, visit_completed
@@ -21,10 +22,11 @@ def fold(events: list[dict[str, Any]], lookup: Any = no_docs) -> dict[tuple[str,
 
 def test_new_schools_count_once_on_every_ancestor() -> None:
     merged = fold([school_recorded("13010001"), school_recorded("13010002"), school_recorded("13010001")])
-    assert merged[("units", "cluster:13P1-C01")].inc == {"schools_total": 2}
-    assert merged[("units", "esa:13P1")].inc == {"schools_total": 2}
-    assert merged[("units", "province:13")].inc == {"schools_total": 2}
-    assert merged[("units", "national:TH")].inc == {"schools_total": 2}
+    both = {"schools_total": 2, "teachers_total": 12}
+    assert merged[("units", "cluster:13P1-C01")].inc == both
+    assert merged[("units", "esa:13P1")].inc == both
+    assert merged[("units", "province:13")].inc == both
+    assert merged[("units", "national:TH")].inc == both
 
 
 def test_an_esa_area_names_its_province_from_geothai() -> None:
@@ -43,13 +45,15 @@ def test_an_esa_area_names_its_province_from_geothai() -> None:
 
 
 def test_a_school_that_moves_is_recounted_on_both_paths() -> None:
-    stored = {unit_key("school", "13010001"): {"code": "13010001", "org": school_org().as_dict()}}
+    stored = {
+        unit_key("school", "13010001"): {"code": "13010001", "org": school_org().as_dict(), "teachers": 6}
+    }
     merged = fold(
         [school_recorded("13010001", cluster="13P1-C02")], lambda c, k: stored if c == "units" else {}
     )
-    assert merged[("units", "cluster:13P1-C01")].inc == {"schools_total": -1}
-    assert merged[("units", "cluster:13P1-C02")].inc == {"schools_total": 1}
-    assert merged[("units", "esa:13P1")].inc == {"schools_total": 0}
+    assert merged[("units", "cluster:13P1-C01")].inc == {"schools_total": -1, "teachers_total": -6}
+    assert merged[("units", "cluster:13P1-C02")].inc == {"schools_total": 1, "teachers_total": 6}
+    assert merged[("units", "esa:13P1")].inc == {"schools_total": 0, "teachers_total": 0}
 
 
 def test_completed_visits_fold_into_one_change_per_view() -> None:
