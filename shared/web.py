@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import cached_property, wraps
 from typing import Any
 
@@ -82,7 +82,9 @@ def create_service_app(
     settings: Settings,
     blueprints: list[Blueprint],
     description: str = "",
+    public_endpoints: Iterable[str] = (),
 ) -> Flask:
+    """`public_endpoints`: endpoint names (e.g. "training.CertificateVerification") answered without a token."""
     app = Flask(service)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Thai names read as Thai, not \u escapes
     app.config.update(
@@ -105,7 +107,7 @@ def create_service_app(
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     _add_operational_routes(app, settings)
-    _add_request_hooks(app, settings)
+    _add_request_hooks(app, settings, PUBLIC_ENDPOINTS | set(public_endpoints))
     _add_error_handlers(app)
     return app
 
@@ -145,12 +147,12 @@ def _broker_reachable(bootstrap: str) -> bool:
     return False
 
 
-def _add_request_hooks(app: Flask, settings: Settings) -> None:
+def _add_request_hooks(app: Flask, settings: Settings, public: set[str]) -> None:
     @app.before_request
     def authenticate() -> None:
         g.request_id = request.headers.get("X-Request-Id", "")[:64] or str(uuid.uuid4())
         # no endpoint: Flask answers 404 (or 405) itself, and an unknown path is no secret
-        if request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS or request.method == "OPTIONS":
+        if request.endpoint is None or request.endpoint in public or request.method == "OPTIONS":
             return
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
@@ -168,7 +170,7 @@ def _add_request_hooks(app: Flask, settings: Settings) -> None:
             "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
             "img-src 'self' data:; frame-ancestors 'none'",
         )
-        if request.endpoint not in PUBLIC_ENDPOINTS:
+        if request.endpoint not in public:
             response.headers.setdefault("Cache-Control", "no-store")
         response.headers["X-Request-Id"] = g.get("request_id", "")
         return response

@@ -11,12 +11,13 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
-from flask import g
+from flask import Response, g, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
+from werkzeug.exceptions import UnsupportedMediaType
 
-from services.training import handlers
+from services.training import certificates, handlers
 from services.training.bootstrap import repository
 from services.training.commands import (
     AssessCompletion,
@@ -31,10 +32,13 @@ from services.training.commands import (
 )
 from services.training.domain import Attendance, Completion, Enrolment, Programme, Session
 from services.training.schemas import (
+    ATTENDANCE_REPORT_BODY,
     AttendanceCreateSchema,
+    AttendanceImportSchema,
     AttendancePageSchema,
     AttendanceQuerySchema,
     AttendanceSchema,
+    CertificateVerificationSchema,
     CompletionCreateSchema,
     CompletionPageSchema,
     CompletionQuerySchema,
@@ -94,8 +98,15 @@ ENDPOINT_ACTIONS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/completions"): "completion.read",
     ("GET", "/api/v1/completions/{completion_id}"): "completion.read",
     ("GET", "/api/v1/teachers/{teacher_id}/pd-hours"): "pd_hours.read",
+    ("POST", SESSION + "/attendance-report"): "attendance.record",
+    ("GET", "/api/v1/completions/{completion_id}/certificate.html"): "completion.read",
+    ("GET", "/api/v1/completions/{completion_id}/certificate.pdf"): "completion.read",
 }
-PUBLIC_TO_CALLERS: set[tuple[str, str]] = set()
+VERIFY = "/api/v1/certificates/verify/{code}"
+PUBLIC_TO_CALLERS: set[tuple[str, str]] = {("GET", VERIFY)}
+# answered without a token (create_app passes them to shared.web): the verification page reveals only
+# a certificate's name, programme and date
+PUBLIC_ENDPOINTS = {"training.CertificateVerification"}
 
 
 def errors(*codes: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -349,3 +360,67 @@ class TeacherPdHours(MethodView):
     def get(self, args: dict[str, Any], teacher_id: str) -> dict[str, Any]:
         """A teacher's credited PD hours per academic year against the yearly target (default 20 h)."""
         return handlers.pd_hours(teacher_id, args.get("academic_year"), repository(), principal())
+
+
+@blp.route("/programmes/<string:programme_id>/sessions/<string:session_id>/attendance-report")
+class SessionAttendanceReport(MethodView):
+    @idempotent
+    @blp.arguments(WriteHeadersSchema, location="headers")
+    @blp.doc(requestBody=ATTENDANCE_REPORT_BODY)
+    @blp.response(201, AttendanceImportSchema)
+    @errors(*CHANGE_ERRORS, 413, 415)
+    def post(self, _headers: dict[str, Any], programme_id: str, session_id: str) -> dict[str, Any]:
+        """Import an online platform's participant report: the CSV is the request body (`text/csv`).
+
+        Rows are matched to the programme's enrolled teachers by e-mail, else by exact name; each matched
+        teacher's minutes (rejoins merged, capped at the session's length) are recorded as online attendance
+        (onsite and online still count once). The answer lists minutes per teacher, the unmatched rows and
+        the invalid rows with their line numbers. Importing the same report again changes nothing."""
+        if request.mimetype != "text/csv":
+            raise UnsupportedMediaType("send the report as the body, with Content-Type: text/csv")
+        report = request.get_data(cache=True)
+        return handlers.import_attendance_report(programme_id, session_id, report, repository(), _ctx())
+
+
+def _verify_url(code: str) -> str:
+    return url_for("training.CertificateVerification", code=code, _external=True)
+
+
+@blp.route("/completions/<string:completion_id>/certificate.html")
+class CompletionCertificateHtml(MethodView):
+    @blp.response(
+        200, {"type": "string"}, content_type="text/html", description="the certificate, Thai and English"
+    )
+    @errors(*READ_ERRORS)
+    def get(self, completion_id: str) -> Response:
+        """The completion's certificate as an HTML page, with its verification code and link."""
+        cert = handlers.certificate(completion_id, repository(), principal())
+        return Response(certificates.render_html(cert, _verify_url(cert.code)), mimetype="text/html")
+
+
+@blp.route("/completions/<string:completion_id>/certificate.pdf")
+class CompletionCertificatePdf(MethodView):
+    @blp.response(
+        200,
+        {"type": "string", "format": "binary"},
+        content_type="application/pdf",
+        description="the certificate, Thai and English",
+    )
+    @errors(*READ_ERRORS, 503)
+    def get(self, completion_id: str) -> Response:
+        """The completion's certificate as a PDF (A4 landscape), with its verification code and link."""
+        cert = handlers.certificate(completion_id, repository(), principal())
+        response = Response(certificates.render_pdf(cert, _verify_url(cert.code)), mimetype="application/pdf")
+        response.headers["Content-Disposition"] = f'inline; filename="certificate-{completion_id}.pdf"'
+        return response
+
+
+@blp.route("/certificates/verify/<string:code>")
+class CertificateVerification(MethodView):
+    @blp.doc(security=[])
+    @blp.response(200, CertificateVerificationSchema)
+    @errors(404)
+    def get(self, code: str) -> dict[str, Any]:
+        """Public, no token: check a certificate's verification code. It reveals only the teacher's name, the
+        programme and the date of completion; an unknown code answers 404 and nothing else."""
+        return handlers.verify_certificate(code, repository())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from services.training import bootstrap
-from services.training.api import blp
+from services.training.api import PUBLIC_ENDPOINTS, blp
 from shared.settings import Settings
 from shared.web import create_service_app
 
@@ -24,6 +24,7 @@ def create_app(
         "hybrid sessions, enrolment with a waitlist, attendance per mode, completion and PD hours.",
         settings=settings or Settings.from_env(),
         blueprints=[blp],
+        public_endpoints=PUBLIC_ENDPOINTS,
     )
     bootstrap.install(app, repository_factory)
     return app

@@ -8,6 +8,7 @@ change bumps the entity's `version` and returns the domain events it caused.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -51,14 +52,11 @@ SESSION_STATUSES = (SCHEDULED, CANCELLED)
 ENROLLED, WAITLISTED, WITHDRAWN = "enrolled", "waitlisted", "withdrawn"
 ENROLMENT_STATUSES = (ENROLLED, WAITLISTED, WITHDRAWN)
 
+CERTIFICATE_CODE_BYTES = 16
+CERTIFICATE_CODE = r"^[A-Za-z0-9_-]{16,64}$"
+
+
 # PD hours a teacher is expected to earn per academic year (BE); `None` is the default for other years.
-PD_HOURS_TARGETS: dict[int | None, float] = {None: 20.0}
-
-
-def pd_hours_target(academic_year: int) -> float:
-    return PD_HOURS_TARGETS.get(academic_year, PD_HOURS_TARGETS[None])
-
-
 class InvalidTransition(Conflict):
     """A state change the object's current state does not allow (HTTP 409)."""
 
@@ -112,6 +110,9 @@ class Teacher:
     teacher_id: str
     school_code: str
     org: Org  # the teacher's school's org path
+    name_th: str = ""
+    name_en: str = ""
+    email: str = ""
 
 
 # --- the programme aggregate ----------------------------------------------------------------------------
@@ -441,6 +442,8 @@ class Programme:
         enrolment = self.enrolment(teacher.teacher_id)
         if enrolment is None or enrolment.status != ENROLLED:
             raise RuleViolation("only enrolled teachers attend", {"teacher_id": [teacher.teacher_id]})
+        if existing is not None and existing.minutes_by_mode.get(cmd.mode) == cmd.minutes:
+            return existing, []  # the same minutes again (a repeated import): nothing changes
         attendance = existing or Attendance(
             id=attendance_id(session.id, teacher.teacher_id),
             programme_id=self.id,
@@ -506,6 +509,7 @@ class Programme:
             attendance_share=round(share, 4),
             assessment_score=assessment_score,
             assessed_by=assessed_by,
+            certificate_code=new_certificate_code(),
         )
         event = CompletionAchieved(
             self.id,
@@ -537,6 +541,11 @@ def attendance_share(sessions: list[Session], attendance: list[Attendance]) -> f
 
 def attendance_id(session_id: str, teacher_id: str) -> str:
     return f"att-{session_id}-{teacher_id}"
+
+
+def new_certificate_code() -> str:
+    """A certificate's verification code: unguessable (128 random bits), URL-safe, 22 characters."""
+    return secrets.token_urlsafe(CERTIFICATE_CODE_BYTES)
 
 
 def completion_id(programme_id: str, teacher_id: str) -> str:
@@ -581,6 +590,7 @@ class Completion:
     attendance_share: float
     assessment_score: float | None
     assessed_by: str
+    certificate_code: str = ""  # "" only on completions credited before certificates existed
     version: int = 1
 
 

@@ -8,11 +8,13 @@ outside the caller's scope answer 404 (its existence is not leaked); writes answ
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
+from services.training import attendance_report, certificates
 from services.training.commands import (
     AssessCompletion,
     CancelSession,
@@ -25,19 +27,23 @@ from services.training.commands import (
     Withdraw,
 )
 from services.training.domain import (
+    CERTIFICATE_CODE,
     CLOSED,
     DRAFT,
+    ENROLLED,
     PUBLISHED,
+    SCHEDULED,
     Attendance,
     Completion,
     Enrolment,
     Entity,
+    InvalidTransition,
     Programme,
+    RuleViolation,
     Session,
     Teacher,
     attendance_id,
     completion_id,
-    pd_hours_target,
 )
 from services.training.events import Event
 from services.training.repository import AbstractRepository, E, encode
@@ -45,6 +51,7 @@ from shared.auth import Principal, authorize
 from shared.envelope import Org, new_event
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.schemas import org_query
+from shared.targets import pd_hours_target
 
 PRODUCER = "training"
 EVENT_VERSION = 1
@@ -83,6 +90,8 @@ READ_ACTION: dict[type, str] = {
 LIST_FILTERS = ("status", "host_level", "programme_id", "session_id", "teacher_id")
 
 AuditFactory = Callable[[str, str, Any, Any], dict[str, Any]]
+Progress = Callable[[int, int], None]  # (teachers done, teachers in all)
+IMPORT_MODE = "online"  # a platform's participant report is online attendance
 
 
 def system_audit(action: str, target: str, before: Any = None, after: Any = None) -> dict[str, Any]:
@@ -277,8 +286,81 @@ def record_attendance(cmd: RecordAttendance, repo: AbstractRepository, ctx: Cont
     existing = repo.get(Attendance, attendance_id(cmd.session_id, cmd.teacher_id))
     before = encode(existing) if existing else None
     attendance, events = programme.record_attendance(cmd, teacher, existing, ctx.principal.sub)
-    _commit(repo, ctx, attendance, events, "attendance.record", before)
+    if events:  # the same minutes again change nothing: no write, no event, no audit entry
+        _commit(repo, ctx, attendance, events, "attendance.record", before)
     return attendance
+
+
+def import_attendance_report(
+    programme_id: str,
+    session_id: str,
+    report: bytes,
+    repo: AbstractRepository,
+    ctx: Context,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Record a session's online attendance from a platform's participant report.
+
+    Rows are matched to the programme's enrolled teachers; each matched teacher's minutes (rejoins merged,
+    capped at the session's length) are recorded through `record_attendance` in mode online, so a teacher
+    also present onsite still counts once. Importing the same report again writes nothing. Teachers are
+    recorded one by one: if the import stops half-way, running it again finishes it.
+    """
+    programme = _load(repo, Programme, programme_id)
+    authorize(ctx.principal, POLICY["attendance.record"], programme.org)
+    session = programme.session(session_id)
+    if session is None:
+        raise NotFound(f"no session {session_id!r} in {programme_id!r}")
+    if programme.status != PUBLISHED:
+        raise InvalidTransition(
+            f"attendance is recorded while a programme is published; it is {programme.status}"
+        )
+    if session.status != SCHEDULED:
+        raise InvalidTransition(f"cannot record attendance of a session that is {session.status}")
+    if not session.offers(IMPORT_MODE):
+        raise RuleViolation(
+            f"the session is {session.mode}: it has no online attendance", {"mode": [session.mode]}
+        )
+    parsed = attendance_report.parse_report(report, session.session_date)
+    enrolled = [
+        e.teacher_id for e in sorted(programme.enrolments, key=lambda e: e.seq) if e.status == ENROLLED
+    ]
+    found = repo.teachers(enrolled)
+    matching = attendance_report.match_rows(parsed.rows, [found[t] for t in enrolled if t in found])
+    teachers: list[dict[str, Any]] = []
+    total = len(matching.rows_by_teacher)
+    if progress is not None:
+        progress(0, total)
+    for done, (teacher_id, rows) in enumerate(matching.rows_by_teacher.items(), start=1):
+        minutes = attendance_report.attended_minutes(rows, session.minutes)
+        existing = repo.get(Attendance, attendance_id(session_id, teacher_id))
+        changed = existing is None or existing.minutes_by_mode.get(IMPORT_MODE) != minutes
+        cmd = RecordAttendance(programme_id, session_id, teacher_id, IMPORT_MODE, minutes)
+        attendance = record_attendance(cmd, repo, ctx)
+        teachers.append(
+            {
+                "teacher_id": teacher_id,
+                "minutes": minutes,
+                "credited_minutes": attendance.credited_minutes,
+                "lines": [r.line for r in rows],
+                "changed": changed,
+            }
+        )
+        if progress is not None:
+            progress(done, total)
+    return {
+        "programme_id": programme_id,
+        "session_id": session_id,
+        "mode": IMPORT_MODE,
+        "rows": len(parsed.rows) + len(parsed.invalid),
+        "matched_rows": sum(len(rows) for rows in matching.rows_by_teacher.values()),
+        "matched_teachers": total,
+        "recorded": sum(1 for t in teachers if t["changed"]),
+        "unchanged": sum(1 for t in teachers if not t["changed"]),
+        "teachers": teachers,
+        "unmatched": [vars(u) for u in matching.unmatched],
+        "invalid": [vars(i) for i in parsed.invalid],
+    }
 
 
 def assess_completion(cmd: AssessCompletion, repo: AbstractRepository, ctx: Context) -> Completion:
@@ -329,6 +411,50 @@ def pd_hours(
             }
         )
     return {"teacher_id": teacher_id, "school_code": teacher.school_code, "years": years}
+
+
+# --- certificates ---------------------------------------------------------------------------------------
+
+
+def certificate(
+    completion_id: str, repo: AbstractRepository, principal: Principal
+) -> certificates.Certificate:
+    """The certificate of a completion, for whoever may read the completion (404 otherwise)."""
+    completion = get(Completion, completion_id, repo, principal)
+    if not completion.certificate_code:
+        raise NotFound(f"no certificate for {completion_id!r}")
+    return _certificate(completion, repo)
+
+
+def verify_certificate(code: str, repo: AbstractRepository) -> dict[str, Any]:
+    """What anyone may learn from a verification code: the name, the programme and the date. Nothing else,
+    and for an unknown code nothing at all."""
+    completion = repo.completion_by_certificate(code) if re.fullmatch(CERTIFICATE_CODE, code) else None
+    if completion is None:
+        raise NotFound("no such certificate")
+    cert = _certificate(completion, repo)
+    return {
+        "name": cert.teacher_name_th or cert.teacher_name_en,
+        "name_en": cert.teacher_name_en,
+        "programme_title_th": cert.programme_title_th,
+        "programme_title_en": cert.programme_title_en,
+        "completed_on": cert.completed_on,
+        "valid": True,
+    }
+
+
+def _certificate(completion: Completion, repo: AbstractRepository) -> certificates.Certificate:
+    programme = _load(repo, Programme, completion.programme_id)
+    teacher = repo.teachers([completion.teacher_id]).get(completion.teacher_id)
+    return certificates.Certificate(
+        code=completion.certificate_code,
+        teacher_name_th=(teacher.name_th if teacher else "") or completion.teacher_id,
+        teacher_name_en=teacher.name_en if teacher else "",
+        programme_title_th=programme.title_th,
+        programme_title_en=programme.title_en,
+        hours=completion.hours_credited,
+        completed_on=completion.completed_on,
+    )
 
 
 # --- queries --------------------------------------------------------------------------------------------

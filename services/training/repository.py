@@ -3,7 +3,8 @@
 Also reads the service's local copy of master data (collections `esa_areas`, `clusters`, `schools`,
 `teachers`, kept by the directory sync) to stamp org paths and check references. Documents hold dates as ISO
 strings. The `completions` collection is the PD-hours ledger: a unique index on (teacher, programme) credits
-a programme's hours to a teacher exactly once.
+a programme's hours to a teacher exactly once, and a unique index on `certificate_code` makes each
+certificate's verification code name one completion.
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ class AbstractRepository(Protocol):
     def attendance_of(self, programme_id: str, teacher_id: str) -> list[Attendance]: ...
 
     def completions_of(self, teacher_id: str, academic_year: int | None) -> list[Completion]: ...
+
+    def completion_by_certificate(self, code: str) -> Completion | None: ...
 
     def save(self, entity: Entity, events: list[dict[str, Any]], audit: list[dict[str, Any]]) -> None: ...
 
@@ -145,7 +148,8 @@ class MongoRepository:
         if not teacher_ids:
             return {}
         cursor = self.db["teachers"].find(
-            {"teacher_id": {"$in": list(teacher_ids)}}, {"teacher_id": 1, "school_code": 1, "org": 1}
+            {"teacher_id": {"$in": list(teacher_ids)}},
+            {"teacher_id": 1, "school_code": 1, "org": 1, "name_th": 1, "name_en": 1, "email": 1},
         )
         found = {}
         for doc in cursor:
@@ -153,7 +157,14 @@ class MongoRepository:
             if not org.get("school_code"):  # a teacher without a school path cannot be placed in scope
                 school = self.school(doc["school_code"])
                 org = school.org.as_dict() if school else {"school_code": doc["school_code"]}
-            found[doc["teacher_id"]] = Teacher(doc["teacher_id"], doc["school_code"], Org.from_dict(org))
+            found[doc["teacher_id"]] = Teacher(
+                doc["teacher_id"],
+                doc["school_code"],
+                Org.from_dict(org),
+                name_th=doc.get("name_th") or "",
+                name_en=doc.get("name_en") or "",
+                email=doc.get("email") or "",
+            )
         return found
 
     # entities
@@ -177,6 +188,10 @@ class MongoRepository:
             query["period.academic_year"] = academic_year
         docs = self.db["completions"].find(query).sort([("completed_on", ASCENDING), ("_id", ASCENDING)])
         return [decode(Completion, d) for d in docs]
+
+    def completion_by_certificate(self, code: str) -> Completion | None:
+        doc = self.db["completions"].find_one({"certificate_code": code})
+        return decode(Completion, doc) if doc else None
 
     def save(self, entity: Entity, events: list[dict[str, Any]], audit: list[dict[str, Any]]) -> None:
         """Store the entity if nobody changed it since it was read, with its events and audit, atomically."""
@@ -215,6 +230,12 @@ class MongoRepository:
             [("teacher_id", ASCENDING), ("programme_id", ASCENDING)], unique=True
         )
         self.db["completions"].create_index([("teacher_id", ASCENDING), ("period.academic_year", ASCENDING)])
+        # a certificate's verification code finds one completion; older completions have none ("")
+        self.db["completions"].create_index(
+            [("certificate_code", ASCENDING)],
+            unique=True,
+            partialFilterExpression={"certificate_code": {"$type": "string", "$gt": ""}},
+        )
 
 
 def _keys(*keys: tuple[str, int]) -> list[tuple[str, int]]:

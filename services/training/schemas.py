@@ -289,6 +289,67 @@ class CompletionSchema(EntitySchema):
     attendance_share = fields.Float()
     assessment_score = fields.Float(allow_none=True)
     assessed_by = fields.String()
+    certificate_code = fields.String(metadata={"description": "the certificate's public verification code"})
+
+
+ATTENDANCE_REPORT_BODY = {
+    "required": True,
+    "description": "A participant report as the request body (`Content-Type: text/csv`), UTF-8 with or "
+    "without a BOM, exported from Zoom, Teams or Meet: columns Name and/or Email, and Join time + Leave time "
+    "or Duration (minutes), named case-insensitively; comma, semicolon or tab separated. At most the "
+    "service's request size limit (413 beyond it). E.g. `curl --data-binary @participants.csv "
+    "-H 'Content-Type: text/csv' ...`",
+    "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}},
+}
+
+
+class ImportedTeacherSchema(Schema):
+    teacher_id = fields.String()
+    minutes = fields.Integer(
+        metadata={"description": "online minutes from the report, rejoins merged, capped"}
+    )
+    credited_minutes = fields.Integer(
+        metadata={"description": "the session's credit: online and onsite once"}
+    )
+    lines = fields.List(fields.Integer(), metadata={"description": "the report's lines of this teacher"})
+    changed = fields.Boolean(metadata={"description": "false when the same minutes were already recorded"})
+
+
+class UnmatchedRowSchema(Schema):
+    line = fields.Integer()
+    name = fields.String()
+    email = fields.String()
+    reason = fields.String()
+
+
+class InvalidRowSchema(Schema):
+    line = fields.Integer()
+    reason = fields.String()
+
+
+class AttendanceImportSchema(Schema):
+    programme_id = fields.String()
+    session_id = fields.String()
+    mode = fields.String(metadata={"description": "always online"})
+    rows = fields.Integer(metadata={"description": "participant rows read (valid and invalid)"})
+    matched_rows = fields.Integer()
+    matched_teachers = fields.Integer()
+    recorded = fields.Integer(metadata={"description": "teachers whose attendance changed"})
+    unchanged = fields.Integer(metadata={"description": "teachers already recorded with these minutes"})
+    teachers = fields.List(fields.Nested(ImportedTeacherSchema))
+    unmatched = fields.List(fields.Nested(UnmatchedRowSchema))
+    invalid = fields.List(fields.Nested(InvalidRowSchema))
+
+
+class CertificateVerificationSchema(Schema):
+    """All that a verification code reveals."""
+
+    name = fields.String(metadata={"description": "the teacher's name (Thai)"})
+    name_en = fields.String()
+    programme_title_th = fields.String()
+    programme_title_en = fields.String()
+    completed_on = fields.Date()
+    valid = fields.Boolean()
 
 
 class PdYearSchema(Schema):

@@ -29,11 +29,27 @@ TEACHERS = {
     "T50010001-01": "50010001",
 }
 
+# (name_th, name_en); the two teachers of 13010001 named สมศรี share a name, so a name alone is ambiguous
+TEACHER_NAMES = {
+    "T13010001-01": ("ครูสมชาย ใจดี", "Somchai Jaidee"),
+    "T13010001-02": ("ครูสมศรี มีสุข", "Somsri Meesuk"),
+    "T13010001-03": ("ครูสมศรี มีสุข", "Somsri Meesuk"),
+    "T13010002-01": ("ครูวิชัย เก่งกล้า", "Wichai Kengkla"),
+    "T13010003-01": ("ครูมาลี ศรีสวย", "Malee Srisuay"),
+    "T13020001-01": ("ครูประเสริฐ ดีงาม", "Prasert Deengam"),
+    "T50010001-01": ("ครูบุญมี แสนดี", "Boonmee Saendee"),
+}
+
 
 class FakeRepository:
     def __init__(self) -> None:
         self.schools = {code: School(code, org) for code, org in SCHOOLS.items()}
-        self.teacher_docs = {tid: Teacher(tid, school, SCHOOLS[school]) for tid, school in TEACHERS.items()}
+        self.teacher_docs = {
+            tid: Teacher(
+                tid, school, SCHOOLS[school], *TEACHER_NAMES[tid], f"{tid.lower()}@school.example.org"
+            )
+            for tid, school in TEACHERS.items()
+        }
         self.entities: dict[tuple[str, str], dict[str, Any]] = {}
         self.outbox: list[dict[str, Any]] = []
         self.audit: list[dict[str, Any]] = []
@@ -78,6 +94,10 @@ class FakeRepository:
         if academic_year is not None:
             query["period.academic_year"] = academic_year
         return self.list(Completion, query, 1, 10_000)[0]
+
+    def completion_by_certificate(self, code: str) -> Completion | None:
+        found = self.list(Completion, {"certificate_code": code}, 1, 1)[0]
+        return found[0] if found else None
 
     def save(self, entity: Entity, events: list[dict[str, Any]], audit: list[dict[str, Any]]) -> None:
         key = (COLLECTIONS[type(entity)], entity.id)

@@ -317,10 +317,21 @@ def test_openapi_documents_every_endpoint_with_its_schemas(client: FlaskClient) 
         (path, method) for path, ops in spec["paths"].items() for method in ops if method != "parameters"
     }
     assert documented >= ENDPOINTS
+    public = {(path, method.lower()) for method, path in PUBLIC_TO_CALLERS}
     for path, method in documented:
         operation = spec["paths"][path][method]
         success = "201" if method == "post" else "200"
-        assert "$ref" in str(operation["responses"][success]["content"]["application/json"]["schema"]), path
+        content = operation["responses"][success]["content"]
+        if path.endswith(".html"):
+            assert "text/html" in content, path
+        elif path.endswith(".pdf"):
+            assert "application/pdf" in content, path
+        else:
+            assert "$ref" in str(content["application/json"]["schema"]), path
+        if (path, method) in public:
+            assert operation["security"] == [], path
+            assert "404" in operation["responses"], path
+            continue
         assert {"401", "403"} <= set(operation["responses"]), (path, method)
         if method == "post":
             assert "requestBody" in operation, path

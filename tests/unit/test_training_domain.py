@@ -31,13 +31,13 @@ from services.training.domain import (
     RuleViolation,
     Teacher,
     attendance_share,
-    pd_hours_target,
 )
 from shared.auth import Principal
 from shared.calendar import Period
 from shared.catalog import catalog
 from shared.envelope import Org
 from shared.errors import Conflict, Forbidden, NotFound
+from shared.targets import pd_hours_target
 from tests.unit.fakes_training import SCHOOLS, FakeRepository
 
 AREA = Org(None, None, "13P1", "13")
