@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, pre_load, validate
 
 MAX_DEPTH = 8
+IF_MATCH = r'^(W/)?"?[0-9]{1,9}"?$'  # a version, optionally as a (weak) ETag
 MAX_STRING = 5000
 
 
@@ -95,3 +96,29 @@ def org_query(args: dict[str, Any], scope: dict[str, Any]) -> dict[str, Any]:
         if name in args:
             query[f"period.{name}"] = args[name]
     return query
+
+
+class WriteHeadersSchema(Schema):
+    """Headers a write understands (other headers are ignored)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    idempotency_key = fields.String(
+        data_key="Idempotency-Key",
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "Repeat a write safely: the first response is stored and replayed."},
+    )
+
+
+class VersionedWriteHeadersSchema(WriteHeadersSchema):
+    if_match = fields.String(
+        data_key="If-Match",
+        validate=validate.Regexp(IF_MATCH),
+        metadata={"description": "The `version` you last read; 409 when the object has changed since."},
+    )
+
+    @post_load
+    def _expected_version(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        raw = data.get("if_match")
+        return {"expected_version": int(raw.removeprefix("W/").strip('"')) if raw else None}

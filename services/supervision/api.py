@@ -59,16 +59,14 @@ from services.supervision.schemas import (
     PlcPageSchema,
     PlcSchema,
     RubricSchema,
-    VersionedWriteHeadersSchema,
     VisitCancelSchema,
     VisitCompleteSchema,
     VisitPageSchema,
     VisitQuerySchema,
     VisitScheduleSchema,
     VisitSchema,
-    WriteHeadersSchema,
 )
-from shared.schemas import OrgFilterSchema
+from shared.schemas import OrgFilterSchema, VersionedWriteHeadersSchema, WriteHeadersSchema
 from shared.web import audit_entry, idempotent, principal
 
 blp = Blueprint(

@@ -58,10 +58,9 @@ from services.training.schemas import (
     SessionCreateSchema,
     SessionRescheduleSchema,
     SessionWriteSchema,
-    VersionedWriteHeadersSchema,
     WithdrawSchema,
-    WriteHeadersSchema,
 )
+from shared.schemas import VersionedWriteHeadersSchema, WriteHeadersSchema
 from shared.web import audit_entry, idempotent, principal
 
 blp = Blueprint(

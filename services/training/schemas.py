@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, fields, post_load, validate
+from marshmallow import Schema, fields, validate
 
 from services.training.domain import (
     ATTENDANCE_MODES,
@@ -16,11 +16,16 @@ from services.training.domain import (
     PROGRAMME_STATUSES,
     SESSION_MODES,
 )
-from shared.schemas import Code, OrgFilterSchema, StrictSchema, Text, page_of
+from shared.schemas import (
+    Code,
+    OrgFilterSchema,
+    StrictSchema,
+    Text,
+    page_of,
+)
 
 # Bounded so every date maps to a Buddhist-Era year the event contracts accept.
 DATES = validate.Range(min=date(2000, 1, 1), max=date(2100, 12, 31))
-IF_MATCH = r'^(W/)?"?[0-9]{1,9}"?$'
 TIME = validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", error="a time is HH:MM (24-hour)")
 MAX_SEATS = 10_000
 MAX_SESSION_MINUTES = 24 * 60
@@ -35,32 +40,6 @@ def Time(**kwargs: Any) -> fields.String:
 
 
 # --- headers --------------------------------------------------------------------------------------------
-
-
-class WriteHeadersSchema(Schema):
-    """Headers a write understands (other headers are ignored)."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    idempotency_key = fields.String(
-        data_key="Idempotency-Key",
-        validate=validate.Length(min=1, max=100),
-        metadata={"description": "Repeat a write safely: the first response is stored and replayed."},
-    )
-
-
-class VersionedWriteHeadersSchema(WriteHeadersSchema):
-    if_match = fields.String(
-        data_key="If-Match",
-        validate=validate.Regexp(IF_MATCH),
-        metadata={"description": "The `version` you last read; 409 when the object has changed since."},
-    )
-
-    @post_load
-    def _expected_version(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
-        raw = data.get("if_match")
-        return {"expected_version": int(raw.removeprefix("W/").strip('"')) if raw else None}
 
 
 # --- request bodies -------------------------------------------------------------------------------------
