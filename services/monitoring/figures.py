@@ -69,6 +69,7 @@ def training_figures(
     target is yearly, so the share meeting it counts the whole academic year so far."""
     counters = (view or {}).get("training", {})
     figures: dict[str, Any] = {name: counters.get(name, 0) for name in TRAINING_COUNTERS}
+    figures["sessions_held"] = figures["sessions_scheduled"] - figures["sessions_cancelled"]
     enrolled = figures["teachers_enrolled"]
     figures["completion_rate"] = round(figures["teachers_completed"] / enrolled, 4) if enrolled else None
     figures["teachers_total"] = teachers_total

@@ -60,6 +60,7 @@ class TrainingFiguresSchema(Schema):
     sessions_online = fields.Integer()
     sessions_hybrid = fields.Integer()
     sessions_cancelled = fields.Integer()
+    sessions_held = fields.Integer(metadata={"description": "scheduled and not cancelled"})
     enrolments = fields.Integer()
     enrolments_onsite = fields.Integer()
     enrolments_online = fields.Integer()

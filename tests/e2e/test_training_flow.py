@@ -142,3 +142,35 @@ def test_a_teacher_cannot_enrol_another_schools_teacher(stack: Stack, programme:
     )
     assert response.status_code == 403, response.text
     assert (db["outbox"].count_documents({}), db["audit"].count_documents({})) == before
+
+
+def test_reimporting_the_same_attendance_report_changes_nothing(
+    stack: Stack, programme: dict[str, Any]
+) -> None:
+    pid, session_id = programme["id"], programme["sessions"][0]["id"]
+    enrolled = post(
+        stack,
+        f"/programmes/{pid}/enrolments",
+        officer(stack),
+        {"teacher_id": "T13010001-02", "mode": "online"},
+    )
+    assert enrolled.status_code == 201, enrolled.text
+    report = (
+        "Name,Email,Join time,Leave time\n"
+        "Napaporn Mankong,NAPAPORN.M0001@anp.example,09:02,10:30\n"
+        "Napaporn Mankong,napaporn.m0001@anp.example,10:25,11:55\n"  # a rejoin, overlapping by 5 minutes
+        "Somebody Else,nobody@example.org,09:00,12:00\n"
+    )
+    url = stack.url("training", f"/api/v1/programmes/{pid}/sessions/{session_id}/attendance-report")
+    headers = {**officer(stack), "Content-Type": "text/csv"}
+    first = requests.post(url, headers=headers, data=report.encode(), timeout=10)
+    assert first.status_code == 201, first.text
+    assert first.json()["recorded"] == 1 and first.json()["teachers"][0]["minutes"] == 173
+    assert [row["line"] for row in first.json()["unmatched"]] == [4]
+    db = stack.db("training")
+    stored = (db["outbox"].count_documents({}), db["audit"].count_documents({}))
+
+    again = requests.post(url, headers=headers, data=report.encode(), timeout=10)
+    assert again.status_code == 201, again.text
+    assert again.json()["recorded"] == 0 and again.json()["unchanged"] == 1
+    assert (db["outbox"].count_documents({}), db["audit"].count_documents({})) == stored

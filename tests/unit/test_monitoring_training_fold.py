@@ -122,6 +122,8 @@ def test_hours_already_earned_this_year_count_toward_the_target() -> None:
 def test_training_figures() -> None:
     view = {
         "training": {
+            "sessions_scheduled": 5,
+            "sessions_cancelled": 1,
             "teachers_enrolled": 8,
             "teachers_completed": 6,
             "pd_hours": 90,
@@ -131,6 +133,7 @@ def test_training_figures() -> None:
     semester_one = {"training": {"teachers_meeting_target": 3}}
     figures = training_figures(view, teachers_total=10, earlier_this_year=semester_one)
     assert figures["completion_rate"] == 0.75
+    assert figures["sessions_held"] == 4
     assert figures["pd_hours_per_teacher"] == 9.0
     assert figures["teachers_meeting_pd_target"] == 5 and figures["share_meeting_pd_target"] == 0.5
     assert training_figures(None, 0, None)["completion_rate"] is None
