@@ -35,10 +35,10 @@ from services.supervision.domain import (
 from services.supervision.events import (
     Event,
 )
-from services.supervision.repository import AbstractRepository, E, encode
+from services.supervision.repository import AbstractRepository, E
 from shared.auth import Principal, authorize
-from shared.envelope import new_event
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
+from shared.repository import encode, envelopes
 from shared.schemas import org_query
 
 PRODUCER = "supervision"
@@ -315,18 +315,5 @@ def _save(
     actor: str = SYSTEM_ACTOR,
     correlation_id: str | None = None,
 ) -> None:
-    envelopes = [
-        new_event(
-            event_type=event.event_type,
-            event_version=EVENT_VERSION,
-            producer=PRODUCER,
-            aggregate_id=entity.id,
-            aggregate_version=entity.version,
-            org=entity.org,
-            payload=encode(event.payload()),
-            actor=actor,
-            correlation_id=correlation_id,
-        )
-        for event in events
-    ]
-    repo.save(entity, envelopes, [audit])
+    stamped = envelopes(entity, events, PRODUCER, EVENT_VERSION, actor, correlation_id)
+    repo.save(entity, stamped, [audit])

@@ -7,10 +7,11 @@ from datetime import date
 from typing import Any
 
 from services.supervision.domain import Cluster, Entity, FollowUp, School, Teacher
-from services.supervision.repository import COLLECTIONS, E, decode, encode
+from services.supervision.repository import COLLECTIONS, E
 from shared.catalog import catalog
 from shared.envelope import Org
 from shared.errors import Conflict
+from shared.repository import decode, encode
 
 # Two ESA areas of Pathum Thani (13) and one of Chiang Mai (50).
 SCHOOLS = {

@@ -6,10 +6,11 @@ import copy
 from typing import Any
 
 from services.training.domain import Attendance, Cluster, Completion, Entity, EsaArea, School, Teacher
-from services.training.repository import COLLECTIONS, E, decode, encode
+from services.training.repository import COLLECTIONS, E
 from shared.catalog import catalog
 from shared.envelope import Org
 from shared.errors import Conflict
+from shared.repository import decode, encode
 
 # Two ESA areas of Pathum Thani (13) and one of Chiang Mai (50).
 SCHOOLS = {
