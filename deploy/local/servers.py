@@ -1,6 +1,6 @@
 """Start and stop the local wire-protocol servers that stand in for Kafka and MongoDB.
 
-See /work/shared/INFRA.md for why these servers (noida-db, tansu, SecantusDB) and their quirks.
+Why these servers (noida-db, tansu, SecantusDB), and their quirks: see "Local infrastructure" in the README.
 Every process started here runs in its own process group (so Ctrl-C in a terminal reaches only the parent,
 which then stops its children in order) and is stopped again when the parent goes away: explicitly via
 `ServerProcess.stop()`, by an atexit hook on a normal or KeyboardInterrupt exit, and by the kernel
