@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 from functools import cache
 from importlib import resources
 
 BE_OFFSET = 543
+THAILAND = timezone(timedelta(hours=7), "Asia/Bangkok")  # no daylight saving: a fixed offset is exact
+
+
+def today() -> date:
+    """Today's date in Thailand: due dates, semesters and schedules are Thai calendar days."""
+    return datetime.now(UTC).astimezone(THAILAND).date()
 
 
 @dataclass(frozen=True, order=True)

@@ -122,3 +122,27 @@ class VersionedWriteHeadersSchema(WriteHeadersSchema):
     def _expected_version(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
         raw = data.get("if_match")
         return {"expected_version": int(raw.removeprefix("W/").strip('"')) if raw else None}
+
+
+# --- responses ------------------------------------------------------------------------------------------
+
+
+class OrgOutSchema(Schema):
+    school_code = fields.String(allow_none=True)
+    cluster_id = fields.String(allow_none=True)
+    esa_code = fields.String(allow_none=True)
+    province_code = fields.String(allow_none=True)
+
+
+class PeriodOutSchema(Schema):
+    academic_year = fields.Integer(metadata={"description": "Buddhist Era"})
+    semester = fields.Integer()
+    label_th = fields.Function(lambda p: p.label("th"))
+    label_en = fields.Function(lambda p: p.label("en"))
+
+
+class EntitySchema(Schema):
+    id = fields.String()
+    org = fields.Nested(OrgOutSchema)
+    period = fields.Nested(PeriodOutSchema)
+    version = fields.Integer(metadata={"description": "send it back as If-Match to change the object"})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
@@ -11,17 +10,16 @@ from pymongo.database import Database
 from services.monitoring.figures import supervision_figures, training_figures
 from services.monitoring.views import UNITS, VIEWS, unit_key, view_key
 from shared.auth import Principal
-from shared.calendar import Period, period_of, terms
+from shared.calendar import Period, period_of, terms, today
 from shared.envelope import Org, utcnow
 from shared.errors import NotFound
 from shared.projection import POSITIONS
 
-BANGKOK = timezone(timedelta(hours=7))
 MAX_CHILDREN = 1000
 
 
 def current_period() -> Period:
-    return period_of(datetime.now(BANGKOK).date())
+    return period_of(today())
 
 
 def period_dict(period: Period) -> dict[str, Any]:
@@ -115,7 +113,3 @@ def projector_lag(db: Database, group: str, consumer: KafkaConsumer | None) -> d
     lags = [r["lag"] for r in rows]
     total = sum(lags) if consumer is not None and None not in lags else None
     return {"group": group, "total_lag": total, "broker_reachable": consumer is not None, "partitions": rows}
-
-
-def today_bangkok() -> date:
-    return datetime.now(BANGKOK).date()

@@ -66,6 +66,7 @@ from services.supervision.schemas import (
     VisitScheduleSchema,
     VisitSchema,
 )
+from shared.calendar import today
 from shared.schemas import OrgFilterSchema, VersionedWriteHeadersSchema, WriteHeadersSchema
 from shared.web import audit_entry, idempotent, principal
 
@@ -357,7 +358,7 @@ class FollowUpCompletion(MethodView):
         """Complete an open or overdue follow-up (a school director may complete their school's)."""
         cmd = CompleteFollowUp(
             follow_up_id=follow_up_id,
-            completed_date=body.get("completed_date") or handlers.today(),
+            completed_date=body.get("completed_date") or today(),
             note=body.get("note", ""),
             expected_version=headers["expected_version"],
         )

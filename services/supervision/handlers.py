@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date
 from typing import Any
 
 from services.supervision.commands import (
@@ -44,7 +44,6 @@ from shared.schemas import org_query
 PRODUCER = "supervision"
 EVENT_VERSION = 1
 SYSTEM_ACTOR = "system:supervision-overdue-sweep"
-THAILAND = timezone(timedelta(hours=7), "Asia/Bangkok")  # no daylight saving: a fixed offset is exact
 
 # Who may do what. `shared.auth.authorize` also lets "admin" do anything, and always checks the object's
 # org path against the caller's scope: supervisors and ESA officers act within their ESA area, school staff
@@ -108,11 +107,6 @@ class Context:
     principal: Principal
     audit: AuditFactory = system_audit
     correlation_id: str | None = None
-
-
-def today() -> date:
-    """Due dates are Thai calendar days."""
-    return datetime.now(UTC).astimezone(THAILAND).date()
 
 
 # --- commands -------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from datetime import date
 
 from services.supervision import handlers
 from services.supervision.repository import AbstractRepository, MongoRepository
+from shared.calendar import today as calendar_today
 from shared.clients import kafka_producer, mongo_client
 from shared.relay import OutboxRelay, run_forever
 from shared.settings import Settings
@@ -28,7 +29,7 @@ class OverdueSweep:
         self,
         repo: AbstractRepository,
         every_s: float = SWEEP_EVERY_S,
-        today: Callable[[], date] = handlers.today,
+        today: Callable[[], date] = calendar_today,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.repo = repo

@@ -21,6 +21,7 @@ from services.supervision.domain import (
 )
 from shared.schemas import (
     Code,
+    EntitySchema,
     OrgFilterSchema,
     StrictSchema,
     Text,
@@ -138,27 +139,6 @@ class FollowUpQuerySchema(OrgFilterSchema):
 
 
 # --- responses ------------------------------------------------------------------------------------------
-
-
-class OrgOutSchema(Schema):
-    school_code = fields.String(allow_none=True)
-    cluster_id = fields.String(allow_none=True)
-    esa_code = fields.String(allow_none=True)
-    province_code = fields.String(allow_none=True)
-
-
-class PeriodOutSchema(Schema):
-    academic_year = fields.Integer(metadata={"description": "Buddhist Era"})
-    semester = fields.Integer()
-    label_th = fields.Function(lambda p: p.label("th"))
-    label_en = fields.Function(lambda p: p.label("en"))
-
-
-class EntitySchema(Schema):
-    id = fields.String()
-    org = fields.Nested(OrgOutSchema)
-    period = fields.Nested(PeriodOutSchema)
-    version = fields.Integer(metadata={"description": "send it back as If-Match to change the object"})
 
 
 class PlanSchema(EntitySchema):

@@ -23,12 +23,12 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time
 from typing import Any
 
 from services.training.domain import RuleViolation, Teacher
+from shared.calendar import THAILAND
 
-THAILAND = timezone(timedelta(hours=7), "Asia/Bangkok")
 BE_OFFSET = 543
 HEADER_SEARCH_LINES = 30  # how far down a platform's summary may push the header row
 DELIMITERS = (",", ";", "\t")

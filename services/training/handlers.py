@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from services.training import attendance_report, certificates
@@ -57,7 +56,6 @@ from shared.targets import pd_hours_target
 PRODUCER = "training"
 EVENT_VERSION = 1
 SYSTEM_ACTOR = "system:training"
-THAILAND = timezone(timedelta(hours=7), "Asia/Bangkok")
 ROSTER_ATTEMPTS = 3  # concurrent enrolments race for the programme's version: retry the loser
 
 # Who may do what. `shared.auth.authorize` also lets "admin" do anything, and always checks the object's
@@ -114,10 +112,6 @@ class Context:
     principal: Principal
     audit: AuditFactory = system_audit
     correlation_id: str | None = None
-
-
-def today() -> date:
-    return datetime.now(UTC).astimezone(THAILAND).date()
 
 
 # --- programmes -----------------------------------------------------------------------------------------

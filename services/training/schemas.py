@@ -18,7 +18,9 @@ from services.training.domain import (
 )
 from shared.schemas import (
     Code,
+    EntitySchema,
     OrgFilterSchema,
+    PeriodOutSchema,
     StrictSchema,
     Text,
     page_of,
@@ -149,27 +151,6 @@ class PdHoursQuerySchema(StrictSchema):
 
 
 # --- responses ------------------------------------------------------------------------------------------
-
-
-class OrgOutSchema(Schema):
-    school_code = fields.String(allow_none=True)
-    cluster_id = fields.String(allow_none=True)
-    esa_code = fields.String(allow_none=True)
-    province_code = fields.String(allow_none=True)
-
-
-class PeriodOutSchema(Schema):
-    academic_year = fields.Integer(metadata={"description": "Buddhist Era"})
-    semester = fields.Integer()
-    label_th = fields.Function(lambda p: p.label("th"))
-    label_en = fields.Function(lambda p: p.label("en"))
-
-
-class EntitySchema(Schema):
-    id = fields.String()
-    org = fields.Nested(OrgOutSchema)
-    period = fields.Nested(PeriodOutSchema)
-    version = fields.Integer(metadata={"description": "send it back as If-Match to change the object"})
 
 
 class SessionSchema(Schema):
