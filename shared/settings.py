@@ -54,6 +54,8 @@ class Settings:
     # "group": a consumer group (partitions spread over instances); "all": this instance reads every partition
     projector_assignment: str = "group"
     projector_max_records: int = 2000
+    # a committee with no meeting held for longer than this counts as inactive in the views
+    committee_inactive_days: int = 90
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
 
     def db_name(self, service: str) -> str:
@@ -84,6 +86,7 @@ class Settings:
             "ANP_PROJECTOR_GROUP": self.projector_group,
             "ANP_PROJECTOR_ASSIGNMENT": self.projector_assignment,
             "ANP_PROJECTOR_MAX_RECORDS": str(self.projector_max_records),
+            "ANP_COMMITTEE_INACTIVE_DAYS": str(self.committee_inactive_days),
         }
         env.update({f"ANP_{name.upper()}_PORT": str(port) for name, port in self.ports.items()})
         return env
@@ -121,5 +124,6 @@ class Settings:
             projector_group=_env("ANP_PROJECTOR_GROUP", d.projector_group),
             projector_assignment=_env("ANP_PROJECTOR_ASSIGNMENT", d.projector_assignment),
             projector_max_records=_int("ANP_PROJECTOR_MAX_RECORDS", d.projector_max_records),
+            committee_inactive_days=_int("ANP_COMMITTEE_INACTIVE_DAYS", d.committee_inactive_days),
             ports={name: _int(f"ANP_{name.upper()}_PORT", port) for name, port in DEFAULT_PORTS.items()},
         )

@@ -9,7 +9,8 @@ from datetime import timedelta
 from shared.auth import ROLES, SCOPE_LEVELS, issue_token
 from shared.settings import Settings
 
-# Demo users match the demo directory (services/directory/demo): Pathum Thani and Chiang Mai.
+# Demo users match the demo directory (services/directory/demo): Pathum Thani and Chiang Mai. The committee
+# secretary and member sit on the committees `python -m services.committee.cli seed-demo` creates.
 DEMO_USERS = [
     {"sub": "sup-13P1", "name": "ศน.สมศรี ใจดี (Somsri)", "role": "supervisor", "level": "esa", "code": "13P1"},
     {"sub": "sup-50P1", "name": "ศน.ประเสริฐ (Prasert)", "role": "supervisor", "level": "esa", "code": "50P1"},
@@ -34,6 +35,20 @@ DEMO_USERS = [
         "role": "cluster_coordinator",
         "level": "cluster",
         "code": "13P1-C01",
+    },
+    {
+        "sub": "sec-13P1-C01",
+        "name": "เลขานุการเครือข่าย (Network secretary)",
+        "role": "committee_secretary",
+        "level": "cluster",
+        "code": "13P1-C01",
+    },
+    {
+        "sub": "parent-13010001",
+        "name": "คุณสมชาย ผู้ปกครอง (Somchai, parent)",
+        "role": "committee_member",
+        "level": "school",
+        "code": "13010001",
     },
     {
         "sub": "prov-13",

@@ -75,3 +75,179 @@ def visit_completed(
     return event(
         "supervision.VisitCompleted", payload, school_org(school, cluster, esa), aggregate_id=visit_id
     )
+
+
+# --- community-engaged committees (committee.events) ---------------------------------------------------
+
+NETWORK = "network"
+SCHOOL_BOARD = "school_board"
+
+
+def committee_org(kind: str = SCHOOL_BOARD, school: str = "13010001", cluster: str = "13P1-C01") -> Org:
+    """A school board sits at its school's path; a network committee at its cluster's, with no school."""
+    esa = cluster.split("-")[0]
+    return Org(school if kind == SCHOOL_BOARD else None, cluster, esa, esa[:2])
+
+
+def committee_event(
+    event_type: str, payload: dict[str, Any], org: Org, period: dict[str, int] | None = None
+) -> dict[str, Any]:
+    return event(
+        f"committee.{event_type}", {**payload, "period": period or PERIOD}, org, payload["committee_id"]
+    )
+
+
+def committee_wire(
+    event_type: str, payload: dict[str, Any], org: Org, period: dict[str, int] | None = None
+) -> bytes:
+    return wire(
+        f"committee.{event_type}", {**payload, "period": period or PERIOD}, org, payload["committee_id"]
+    )
+
+
+def committee_established_payload(
+    committee_id: str = "CM1",
+    kind: str = SCHOOL_BOARD,
+    org: Org | None = None,
+    established_date: str = "2026-11-02",
+) -> dict[str, Any]:
+    org = org or committee_org(kind)
+    return {
+        "committee_id": committee_id,
+        "kind": kind,
+        "name_th": f"คณะกรรมการ {committee_id}",
+        "name_en": f"Committee {committee_id}",
+        "school_code": org.school_code,
+        "cluster_id": org.cluster_id,
+        "seats": 9,
+        "established_date": established_date,
+    }
+
+
+def committee_established(
+    committee_id: str = "CM1",
+    kind: str = SCHOOL_BOARD,
+    org: Org | None = None,
+    established_date: str = "2026-11-02",
+) -> dict[str, Any]:
+    org = org or committee_org(kind)
+    payload = committee_established_payload(committee_id, kind, org, established_date)
+    return committee_event("CommitteeEstablished", payload, org)
+
+
+def attendance(**by_group: tuple[int, int, int]) -> list[dict[str, str]]:
+    """Attendance rows from (present, absent, excused) counts per stakeholder group."""
+    rows = []
+    for group, counts in by_group.items():
+        for status, n in zip(("present", "absent", "excused"), counts, strict=True):
+            rows += [
+                {"member_id": f"{group}-{status}-{i}", "stakeholder_group": group, "status": status}
+                for i in range(n)
+            ]
+    return rows
+
+
+def meeting_held_payload(
+    committee_id: str = "CM1",
+    meeting_id: str = "M1",
+    kind: str = SCHOOL_BOARD,
+    meeting_date: str = "2026-11-20",
+    rows: list[dict[str, str]] | None = None,
+    quorum_reached: bool = True,
+) -> dict[str, Any]:
+    rows = rows if rows is not None else attendance(parent=(2, 1, 0), teacher=(3, 0, 1))
+    return {
+        "meeting_id": meeting_id,
+        "committee_id": committee_id,
+        "committee_kind": kind,
+        "meeting_date": meeting_date,
+        "members_total": max(len(rows), 1),
+        "quorum_required": max(len(rows) // 2, 1),
+        "quorum_reached": quorum_reached,
+        "attendance": rows,
+    }
+
+
+def meeting_held(
+    committee_id: str = "CM1",
+    meeting_id: str = "M1",
+    kind: str = SCHOOL_BOARD,
+    meeting_date: str = "2026-11-20",
+    rows: list[dict[str, str]] | None = None,
+    quorum_reached: bool = True,
+    org: Org | None = None,
+    period: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    payload = meeting_held_payload(committee_id, meeting_id, kind, meeting_date, rows, quorum_reached)
+    return committee_event("MeetingHeld", payload, org or committee_org(kind), period)
+
+
+def meeting_scheduled(
+    committee_id: str = "CM1",
+    meeting_id: str = "M1",
+    org: Org | None = None,
+    meeting_date: str = "2026-11-20",
+) -> dict[str, Any]:
+    payload = {
+        "meeting_id": meeting_id,
+        "committee_id": committee_id,
+        "meeting_date": meeting_date,
+        "agenda": ["1"],
+    }
+    return committee_event("MeetingScheduled", payload, org or committee_org())
+
+
+def meeting_cancelled(
+    committee_id: str = "CM1",
+    meeting_id: str = "M1",
+    org: Org | None = None,
+    meeting_date: str = "2026-11-20",
+) -> dict[str, Any]:
+    payload = {"meeting_id": meeting_id, "committee_id": committee_id, "meeting_date": meeting_date}
+    return committee_event("MeetingCancelled", payload, org or committee_org())
+
+
+def resolution_adopted(
+    committee_id: str = "CM1", resolution_id: str = "R1", meeting_id: str = "M1", org: Org | None = None
+) -> dict[str, Any]:
+    payload = {
+        "resolution_id": resolution_id,
+        "meeting_id": meeting_id,
+        "committee_id": committee_id,
+        "adopted_date": "2026-11-20",
+        "title": "ปรับปรุงห้องสมุด",
+    }
+    return committee_event("ResolutionAdopted", payload, org or committee_org())
+
+
+def action_item_created(
+    committee_id: str = "CM1", action_item_id: str = "A1", org: Org | None = None
+) -> dict[str, Any]:
+    payload = {
+        "action_item_id": action_item_id,
+        "resolution_id": "R1",
+        "committee_id": committee_id,
+        "owner_kind": "school",
+        "owner_id": "13010001",
+        "due_date": "2026-12-15",
+    }
+    return committee_event("ActionItemCreated", payload, org or committee_org())
+
+
+def action_item_overdue(
+    committee_id: str = "CM1", action_item_id: str = "A1", org: Org | None = None
+) -> dict[str, Any]:
+    payload = {"action_item_id": action_item_id, "committee_id": committee_id, "due_date": "2026-12-15"}
+    return committee_event("ActionItemOverdue", payload, org or committee_org())
+
+
+def action_item_completed(
+    committee_id: str = "CM1", action_item_id: str = "A1", was_overdue: bool = False, org: Org | None = None
+) -> dict[str, Any]:
+    payload = {
+        "action_item_id": action_item_id,
+        "committee_id": committee_id,
+        "completed_date": "2026-12-20",
+        "was_overdue": was_overdue,
+    }
+    return committee_event("ActionItemCompleted", payload, org or committee_org())

@@ -9,10 +9,11 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from kafka.errors import KafkaError
+from marshmallow import RAISE
 
 from services.monitoring import queries
-from services.monitoring.schemas import LagSchema, PeriodListSchema, PeriodQuerySchema, ViewSchema
-from shared.calendar import Period
+from services.monitoring.schemas import LagSchema, PeriodListSchema, ViewQuerySchema, ViewSchema
+from shared.calendar import Period, today
 from shared.clients import kafka_consumer
 from shared.errors import NotFound
 from shared.web import principal, resources
@@ -26,14 +27,15 @@ _lag_consumer_lock = threading.Lock()
 
 @blp.route("/views/<string:level>/<string:code>")
 class ViewResource(MethodView):
-    @blp.arguments(PeriodQuerySchema, location="query")
+    @blp.arguments(ViewQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, ViewSchema)
     @blp.alt_response(404, description="No such unit in the caller's scope")
     def get(self, args: dict[str, Any], level: str, code: str) -> dict[str, Any]:
         """One unit's figures for a semester, with its children for drill-down.
 
         Levels: school, cluster, esa (district), province, national (code `TH`). Without a period the current
-        semester is used.
+        semester is used. Committee totals and inactivity are as of today, whatever the semester;
+        `inactive_days` sets the inactivity threshold.
         """
         if level not in ("school", "cluster", "esa", "province", "national") or not 0 < len(code) <= 40:
             raise NotFound("unknown level")
@@ -41,7 +43,9 @@ class ViewResource(MethodView):
         period = Period(
             args.get("academic_year", current.academic_year), args.get("semester", current.semester)
         )
-        return queries.read_view(resources().store.db, principal(), level, code, period)
+        inactive_days = args.get("inactive_days", resources().settings.committee_inactive_days)
+        options = queries.ReadOptions(inactive_days=inactive_days, today=today())
+        return queries.read_view(resources().store.db, principal(), level, code, period, options)
 
 
 @blp.route("/periods")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
+
+from shared.catalog.committee import ATTENDANCE, COMMUNITY_GROUPS, STAKEHOLDER_GROUPS
 
 COUNTERS = (
     "plans",
@@ -80,4 +83,68 @@ def training_figures(
     meeting += (earlier_this_year or {}).get("training", {}).get("teachers_meeting_target", 0)
     figures["teachers_meeting_pd_target"] = meeting
     figures["share_meeting_pd_target"] = round(meeting / teachers_total, 4) if teachers_total else None
+    return figures
+
+
+COMMITTEE_COUNTERS = (
+    "committees_established",
+    "committees_met",
+    "members_appointed",
+    "member_terms_ended",
+    "meetings_scheduled",
+    "meetings_held",
+    "meetings_cancelled",
+    "meetings_with_quorum",
+    "minutes_recorded",
+    "resolutions_adopted",
+    "action_items_created",
+    "action_items_open",
+    "action_items_overdue",
+    "action_items_done",
+    "action_item_progress_notes",
+)
+
+
+def _share(part: float, whole: float) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def committee_figures(
+    view: dict[str, Any] | None, committees: dict[str, Any] | None, today: date, inactive_days: int
+) -> dict[str, Any]:
+    """`view` holds the semester's counters; `committees` is the unit's period-independent `committees`
+    record (total, and committees per last-activity date), so `committees_total` and
+    `committees_inactive` describe the unit as of `today`, whatever the semester."""
+    counters = (view or {}).get("committee", {})
+    figures: dict[str, Any] = {name: counters.get(name, 0) for name in COMMITTEE_COUNTERS}
+    attendance = counters.get("attendance", {})
+    present = {group: attendance.get(group, {}).get("present", 0) for group in STAKEHOLDER_GROUPS}
+    recorded = {
+        group: sum(attendance.get(group, {}).get(s, 0) for s in ATTENDANCE) for group in STAKEHOLDER_GROUPS
+    }
+    figures["attendance"] = {
+        group: {status: attendance[group].get(status, 0) for status in ATTENDANCE}
+        for group in STAKEHOLDER_GROUPS
+        if recorded[group]
+    }
+    figures["attendance_rate_by_group"] = {
+        group: _share(present[group], recorded[group]) for group in STAKEHOLDER_GROUPS if recorded[group]
+    }
+    figures["attendance_rate"] = _share(sum(present.values()), sum(recorded.values()))
+    community = sum(present[group] for group in COMMUNITY_GROUPS)
+    figures["community_share"] = _share(community, sum(present.values()))
+    figures["quorum_rate"] = _share(figures["meetings_with_quorum"], figures["meetings_held"])
+    figures["action_item_completion_rate"] = _share(
+        figures["action_items_done"], figures["action_items_created"]
+    )
+    committees = committees or {}
+    total = committees.get("total", 0)
+    cutoff = (today - timedelta(days=inactive_days)).isoformat()
+    figures["committees_total"] = total
+    figures["committees_inactive"] = sum(
+        n for day, n in committees.get("last_met", {}).items() if day < cutoff
+    )
+    figures["inactive_days"] = inactive_days
+    figures["meetings_held_per_committee"] = round(figures["meetings_held"] / total, 2) if total else None
+    figures["last_meeting_date"] = counters.get("last_meeting_date")
     return figures

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.monitoring.folds import directory, supervision, training
+from services.monitoring.folds import committee, directory, supervision, training
 from services.monitoring.views import Event, ViewBatch
 from shared.projection import Change, Lookup
 from shared.settings import TOPICS
 
-FOLDS = (directory, supervision, training)
+FOLDS = (directory, supervision, training, committee)
 HANDLERS = {event_type: handler for fold in FOLDS for event_type, handler in fold.HANDLERS.items()}
 
 
 class MonitoringProjection:
     def __init__(self, topics: list[str] | None = None) -> None:
-        self.topics = topics or [TOPICS["directory"], TOPICS["supervision"], TOPICS["training"]]
+        self.topics = topics or [
+            TOPICS["directory"],
+            TOPICS["supervision"],
+            TOPICS["training"],
+            TOPICS["committee"],
+        ]
 
     def fold(self, events: list[Event], lookup: Lookup) -> list[Change]:
         batch = ViewBatch(events, lookup, [fold.preload for fold in FOLDS])

@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 from pymongo.database import Database
 
-from services.monitoring.figures import supervision_figures, training_figures
+from services.monitoring.figures import committee_figures, supervision_figures, training_figures
 from services.monitoring.views import UNITS, VIEWS, unit_key, view_key
 from shared.auth import Principal
 from shared.calendar import Period, period_of, terms, today
 from shared.envelope import Org, utcnow
 from shared.errors import NotFound
 from shared.projection import POSITIONS
+from shared.settings import Settings
 
 MAX_CHILDREN = 1000
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How period-independent figures are judged: committees inactive for more than `inactive_days` as of
+    `today` (Thai calendar)."""
+
+    inactive_days: int
+    today: date
 
 
 def current_period() -> Period:
@@ -30,8 +42,17 @@ def all_periods() -> dict[str, Any]:
     return {"current": period_dict(current_period()), "periods": [period_dict(t.period) for t in terms()]}
 
 
-def read_view(db: Database, caller: Principal, level: str, code: str, period: Period) -> dict[str, Any]:
-    """A unit's figures for a period, with its children's; units outside the caller's scope are not found."""
+def read_view(
+    db: Database,
+    caller: Principal,
+    level: str,
+    code: str,
+    period: Period,
+    options: ReadOptions | None = None,
+) -> dict[str, Any]:
+    """A unit's figures for a period, with its children's; units outside the caller's scope are not found.
+    Without `options`: the default inactivity threshold, as of today."""
+    options = options or ReadOptions(Settings.committee_inactive_days, today())
     unit = db[UNITS].find_one({"_id": unit_key(level, code)})
     if unit is None or not caller.covers(Org.from_dict(unit.get("org", {}))):
         raise NotFound(f"no {level} {code!r} in your scope")
@@ -40,11 +61,11 @@ def read_view(db: Database, caller: Principal, level: str, code: str, period: Pe
     view = views.get((unit["level"], unit["code"], period.semester))
     as_of = view.get("as_of") if view else None
     return {
-        **_unit_figures(unit, views, period),
+        **_unit_figures(unit, views, period, options),
         "parent": _parent(unit),
         "period": period_dict(period),
         "age_seconds": (utcnow() - as_of).total_seconds() if as_of else None,
-        "children": [_unit_figures(c, views, period) for c in children],
+        "children": [_unit_figures(c, views, period, options) for c in children],
     }
 
 
@@ -65,7 +86,10 @@ def _views(
 
 
 def _unit_figures(
-    unit: dict[str, Any], views: dict[tuple[str, str, int], dict[str, Any]], period: Period
+    unit: dict[str, Any],
+    views: dict[tuple[str, str, int], dict[str, Any]],
+    period: Period,
+    options: ReadOptions,
 ) -> dict[str, Any]:
     view = views.get((unit["level"], unit["code"], period.semester))
     earlier = views.get((unit["level"], unit["code"], 1)) if period.semester == 2 else None
@@ -80,6 +104,7 @@ def _unit_figures(
         "as_of": view.get("as_of") if view else None,
         "supervision": supervision_figures(view, schools_total),
         "training": training_figures(view, teachers_total, earlier),
+        "committee": committee_figures(view, unit.get("committees"), options.today, options.inactive_days),
     }
 
 

@@ -14,6 +14,16 @@ class PeriodQuerySchema(StrictSchema):
     semester = fields.Integer(validate=validate.OneOf([1, 2]))
 
 
+class ViewQuerySchema(PeriodQuerySchema):
+    inactive_days = fields.Integer(
+        validate=validate.Range(min=1, max=3650),
+        metadata={
+            "description": "a committee with no meeting (or establishment) for more than this many days "
+            "counts as inactive; default ANP_COMMITTEE_INACTIVE_DAYS (90)"
+        },
+    )
+
+
 class ViewPathSchema(StrictSchema):
     level = fields.String(required=True, validate=LEVEL)
     code = Code(required=True)
@@ -79,6 +89,70 @@ class TrainingFiguresSchema(Schema):
     share_meeting_pd_target = fields.Float(allow_none=True)
 
 
+class AttendanceCountsSchema(Schema):
+    present = fields.Integer()
+    absent = fields.Integer()
+    excused = fields.Integer()
+
+
+class CommitteeFiguresSchema(Schema):
+    committees_total = fields.Integer(
+        metadata={
+            "description": "committees of the unit today (school boards; network committees from cluster up)"
+        }
+    )
+    committees_inactive = fields.Integer(
+        metadata={
+            "description": "committees with no meeting held, nor established, within `inactive_days` days"
+        }
+    )
+    inactive_days = fields.Integer(metadata={"description": "the threshold used for `committees_inactive`"})
+    committees_established = fields.Integer(metadata={"description": "established this semester"})
+    committees_met = fields.Integer(metadata={"description": "distinct committees with a meeting held"})
+    members_appointed = fields.Integer()
+    member_terms_ended = fields.Integer()
+    meetings_scheduled = fields.Integer()
+    meetings_held = fields.Integer()
+    meetings_cancelled = fields.Integer()
+    meetings_with_quorum = fields.Integer()
+    quorum_rate = fields.Float(
+        allow_none=True, metadata={"description": "meetings_with_quorum / meetings_held"}
+    )
+    meetings_held_per_committee = fields.Float(
+        allow_none=True, metadata={"description": "meetings_held / committees_total"}
+    )
+    minutes_recorded = fields.Integer()
+    last_meeting_date = fields.String(allow_none=True)
+    attendance = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(AttendanceCountsSchema),
+        metadata={"description": "attendance records by stakeholder group"},
+    )
+    attendance_rate = fields.Float(
+        allow_none=True, metadata={"description": "participation: present / all attendance records"}
+    )
+    attendance_rate_by_group = fields.Dict(
+        keys=fields.String(),
+        values=fields.Float(),
+        metadata={"description": "present / (present + absent + excused), per stakeholder group"},
+    )
+    community_share = fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "present parents, community, religious leaders and local government / all present"
+        },
+    )
+    resolutions_adopted = fields.Integer()
+    action_items_created = fields.Integer()
+    action_items_open = fields.Integer()
+    action_items_overdue = fields.Integer()
+    action_items_done = fields.Integer()
+    action_item_progress_notes = fields.Integer()
+    action_item_completion_rate = fields.Float(
+        allow_none=True, metadata={"description": "action_items_done / action_items_created"}
+    )
+
+
 class UnitViewSchema(Schema):
     level = fields.String()
     code = fields.String()
@@ -87,6 +161,7 @@ class UnitViewSchema(Schema):
     as_of = fields.AwareDateTime(allow_none=True, metadata={"description": "time of the last event applied"})
     supervision = fields.Nested(SupervisionFiguresSchema)
     training = fields.Nested(TrainingFiguresSchema)
+    committee = fields.Nested(CommitteeFiguresSchema)
 
 
 class ViewSchema(UnitViewSchema):

@@ -2,7 +2,8 @@
 
 Two main collections:
 - `units`: the org tree (school → cluster → ESA area → province → national) from directory events, with
-  each unit's names, parent and number of schools;
+  each unit's names, parent and number of schools, and its committees (period-independent: `committees.total`
+  and `committees.last_met.<date>` counts, see folds/committee.py);
 - `views`: one document per (level, unit, period) holding counters per network model; means and shares
   are derived on read, so every change is a commutative increment that folds and merges cleanly.
 Helper collections hold per-teacher state that decides first-time transitions (distinct teachers).

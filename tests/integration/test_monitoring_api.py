@@ -3,21 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
-from deploy.local.servers import ensure_topics
+from deploy.local.servers import ensure_topics, wait_until
 from services.monitoring.app import create_app
 from services.monitoring.projection import MonitoringProjection
+from services.monitoring.views import UNITS, VIEWS, unit_key, view_key
 from shared.auth import issue_token
-from shared.clients import kafka_producer, mongo_client
+from shared.calendar import today
+from shared.clients import kafka_consumer, kafka_producer, mongo_client
 from shared.envelope import Org
-from shared.projection import DeadLetters, ProjectionWriter, Record
+from shared.projection import DeadLetters, ProjectionWriter, ProjectorRunner, Record
 from shared.settings import Settings
 from shared.store import Store
-from tests.eventfactory import PERIOD, wire
+from tests.eventfactory import (
+    NETWORK,
+    PERIOD,
+    attendance,
+    committee_established_payload,
+    committee_org,
+    committee_wire,
+    meeting_held_payload,
+    wire,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -214,3 +226,169 @@ def test_projector_lag_compares_positions_with_the_broker(settings: Settings, un
     assert lag["broker_reachable"] is True
     assert lag["partitions"] == [dict(lag["partitions"][0], topic=topic, position=3, end_offset=5, lag=2)]
     assert lag["total_lag"] == 2
+
+
+def days_ago(days: int) -> str:
+    return (today() - timedelta(days=days)).isoformat()
+
+
+def committee_events() -> list[bytes]:
+    """Two school boards (one in 13P1, one in 13P2, which never met) and a network committee of 13P1-C01."""
+    board = committee_org(school="13010001", cluster="13P1-C01")
+    other = committee_org(school="13020001", cluster="13P2-C01")
+    network = committee_org(NETWORK, cluster="13P1-C01")
+    established = [
+        ("CM1", "school_board", board, days_ago(400)),
+        ("CM2", "school_board", other, days_ago(400)),
+        ("NC1", NETWORK, network, days_ago(5)),
+    ]
+    action_item = {
+        "action_item_id": "A1",
+        "resolution_id": "R1",
+        "committee_id": "CM1",
+        "owner_kind": "school",
+        "owner_id": "13010001",
+        "due_date": days_ago(1),
+    }
+    done = {"action_item_id": "A1", "committee_id": "CM1", "completed_date": days_ago(0), "was_overdue": True}
+    overdue = {"action_item_id": "A1", "committee_id": "CM1", "due_date": days_ago(1)}
+    return [
+        *(
+            committee_wire("CommitteeEstablished", committee_established_payload(c, kind, org, day), org)
+            for c, kind, org, day in established
+        ),
+        committee_wire(
+            "MeetingHeld",
+            meeting_held_payload(
+                "CM1", "M1", meeting_date=days_ago(10), rows=attendance(parent=(2, 1, 0), teacher=(3, 0, 1))
+            ),
+            board,
+        ),
+        committee_wire(
+            "MeetingHeld",
+            meeting_held_payload(
+                "NC1",
+                "M2",
+                NETWORK,
+                meeting_date=days_ago(2),
+                rows=attendance(community_leader=(2, 0, 0), teacher=(1, 1, 0)),
+                quorum_reached=False,
+            ),
+            network,
+        ),
+        committee_wire("ActionItemCreated", action_item, board),
+        committee_wire("ActionItemOverdue", overdue, board),
+        committee_wire("ActionItemCompleted", done, board),
+    ]
+
+
+@pytest.fixture
+def committee_client(settings: Settings, unique: str) -> Iterator[FlaskClient]:
+    """Directory and committee events published to the broker and projected by a real projector runner."""
+    settings = settings.with_overrides(db_prefix=f"{settings.db_prefix}_{unique}")
+    topics = {"directory": f"{unique}.directory", "committee": f"{unique}.committee"}
+    ensure_topics(settings.kafka_bootstrap, list(topics.values()), partitions=1)
+    producer = kafka_producer(settings)
+    sent = [(topics["directory"], v) for v in directory_events()]
+    sent += [(topics["committee"], v) for v in committee_events()]
+    for topic, value in sent:
+        producer.send(topic, key=b"13", value=value).get(timeout=10)
+    producer.close()
+
+    store = Store(mongo_client(settings), settings.db_name("monitoring"))
+    writer = ProjectionWriter(
+        store, MonitoringProjection(list(topics.values())), f"{unique}-projector", DeadLetters(None)
+    )
+    runner = ProjectorRunner(
+        writer,
+        kafka_consumer(settings, group_id=f"{unique}-projector"),
+        assignment="all",
+        poll_timeout_ms=100,
+    )
+    db = store.db
+
+    def projected() -> bool:
+        runner.step()
+        national = db[UNITS].find_one({"_id": unit_key("national", "TH")}) or {}
+        esa = db[VIEWS].find_one({"_id": view_key("esa", "13P1", PERIOD)}) or {}
+        committee = esa.get("committee", {})
+        return (
+            national.get("schools_total") == len(SCHOOLS)
+            and national.get("committees", {}).get("total") == 3
+            and committee.get("meetings_held") == 2
+            and committee.get("action_items_done") == 1
+        )
+
+    try:
+        wait_until(projected, timeout=30, interval=0, what="the committee events projected")
+    finally:
+        runner.consumer.close()
+    app = create_app(settings)
+    app.config["TESTING"] = True
+    with app.test_client() as test_client:
+        test_client.settings = settings  # type: ignore[attr-defined]
+        yield test_client
+
+
+def view_of(client: FlaskClient, level: str, code: str, **query: Any) -> Any:
+    token = issue_token(
+        client.settings, sub="u", role="national_officer", scope_level="national", scope_code=None
+    )  # type: ignore[attr-defined]
+    return client.get(
+        f"/api/v1/views/{level}/{code}",
+        query_string={**PERIOD, **query},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+
+def test_committee_figures_of_an_esa_with_a_network_committee(committee_client: FlaskClient) -> None:
+    response = view_of(committee_client, "esa", "13P1")
+    assert response.status_code == 200, response.json
+    figures = response.json["committee"]
+    assert figures["meetings_held"] == 2 and figures["committees_met"] == 2
+    assert figures["meetings_with_quorum"] == 1 and figures["quorum_rate"] == 0.5
+    assert figures["attendance_rate"] == round(8 / 11, 4)  # 5 of 7 at the board, 3 of 4 at the network
+    assert figures["attendance_rate_by_group"] == {
+        "teacher": round(4 / 6, 4),
+        "parent": round(2 / 3, 4),
+        "community_leader": 1.0,
+    }
+    assert figures["community_share"] == 0.5  # 2 parents and 2 community leaders of 8 present
+    assert figures["committees_total"] == 2 and figures["meetings_held_per_committee"] == 1.0
+    assert figures["committees_inactive"] == 0 and figures["inactive_days"] == 90
+    assert figures["action_items_created"] == 1 and figures["action_items_done"] == 1
+    assert (figures["action_items_open"], figures["action_items_overdue"]) == (0, 0)
+    assert figures["action_item_completion_rate"] == 1.0
+    # the network meeting counts for the cluster, not for its member schools
+    cluster = view_of(committee_client, "cluster", "13P1-C01").json
+    schools = {c["code"]: c["committee"] for c in cluster["children"]}
+    assert schools["13010001"]["meetings_held"] == 1 and schools["13010001"]["committees_total"] == 1
+    assert schools["13010002"]["meetings_held"] == 0 and schools["13010002"]["attendance_rate"] is None
+
+
+def test_committee_figures_of_a_province_and_its_children(committee_client: FlaskClient) -> None:
+    figures = view_of(committee_client, "province", "13").json["committee"]
+    assert figures["meetings_held"] == 2 and figures["committees_total"] == 3
+    assert figures["committees_inactive"] == 1  # CM2 was established 400 days ago and never met
+    assert figures["attendance_rate"] == round(8 / 11, 4) and figures["community_share"] == 0.5
+    week = view_of(committee_client, "province", "13", inactive_days=7).json
+    assert week["committee"]["committees_inactive"] == 2 and week["committee"]["inactive_days"] == 7
+    assert (
+        view_of(committee_client, "province", "13", inactive_days=3650).json["committee"][
+            "committees_inactive"
+        ]
+        == 0
+    )
+    children = {c["code"]: c["committee"] for c in week["children"]}
+    assert set(children) == {"13P1", "13P2"}
+    assert children["13P1"]["committees_total"] == 2 and children["13P1"]["committees_inactive"] == 1
+    assert children["13P1"]["meetings_held"] == 2 and children["13P1"]["community_share"] == 0.5
+    assert children["13P2"]["committees_total"] == 1 and children["13P2"]["committees_inactive"] == 1
+    assert children["13P2"]["meetings_held"] == 0 and children["13P2"]["meetings_held_per_committee"] == 0.0
+
+
+@pytest.mark.parametrize("query", [{"inactive_days": 0}, {"inactive_days": 3651}, {"inactive": 5}])
+def test_bad_view_query_parameters_are_422(committee_client: FlaskClient, query: dict[str, Any]) -> None:
+    response = view_of(committee_client, "province", "13", **query)
+    assert response.status_code == 422, response.json
+    assert "committee" not in response.json
