@@ -53,10 +53,12 @@ from shared.settings import DEAD_LETTER_TOPIC, TOPICS, Settings
 PROCESSES: list[tuple[str, str, str]] = [
     ("supervision-relay", "module", "services.supervision.relay"),
     ("training-relay", "module", "services.training.relay"),
+    ("committee-relay", "module", "services.committee.relay"),
     ("directory-relay", "module", "services.directory.relay"),
     ("monitoring-projector", "module", "services.monitoring.projector"),
     ("supervision-directory-sync", "module", "services.supervision.directory_sync"),
     ("training-directory-sync", "module", "services.training.directory_sync"),
+    ("committee-directory-sync", "module", "services.committee.directory_sync"),
     ("monitoring", "http", "services.monitoring.app:create_app()"),
     ("supervision", "http", "services.supervision.app:create_app()"),
     ("training", "http", "services.training.app:create_app()"),
@@ -65,7 +67,10 @@ PROCESSES: list[tuple[str, str, str]] = [
 GUNICORN_WORKERS = 2
 GUNICORN_GRACEFUL_TIMEOUT = 10
 # one-shot setup commands run once everything is ready ({python} is this interpreter)
-SEED_ARGV = ("{python}", "-m", "services.directory.cli", "import-demo")
+SEED_STEPS: list[tuple[str, tuple[str, ...]]] = [
+    ("the demo directory", ("{python}", "-m", "services.directory.cli", "import-demo")),
+    ("the demo committees", ("{python}", "-m", "services.committee.cli", "seed-demo")),
+]
 TOKENS_ARGV = ("{python}", "-m", "shared.tokens", "demo")
 # ------------------------------------------------------------------------------------------------------
 
@@ -232,15 +237,15 @@ class Runner:
                 time.sleep(0.1)
 
     def seed(self) -> None:
-        began = time.monotonic()
-        self.console.print("[dim]importing the demo directory…[/]")
-        argv = self._argv(SEED_ARGV)
-        try:
-            # output goes straight to the terminal: the importer prints its own summary
-            subprocess.run(argv, env=self.env, cwd=REPO_ROOT, check=True, timeout=300)
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
-            raise StartupError(f"demo import failed: {exc}") from None
-        self._ok("demo data imported", began)
+        for what, template in SEED_STEPS:
+            began = time.monotonic()
+            self.console.print(f"[dim]seeding {what}…[/]")
+            try:
+                # output goes straight to the terminal: each step prints its own summary
+                subprocess.run(self._argv(template), env=self.env, cwd=REPO_ROOT, check=True, timeout=300)
+            except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+                raise StartupError(f"seeding {what} failed: {exc}") from None
+            self._ok(f"{what} seeded", began)
 
     def print_urls(self, procs: Sequence[Proc]) -> None:
         table = Table(title="Academic Network Platform — local", title_justify="left")

@@ -23,9 +23,11 @@ SERVICES = ("monitoring", "supervision", "training", "committee")
 WORKERS = {
     "supervision-relay": "services.supervision.relay",
     "training-relay": "services.training.relay",
+    "committee-relay": "services.committee.relay",
     "directory-relay": "services.directory.relay",
     "supervision-directory-sync": "services.supervision.directory_sync",
     "training-directory-sync": "services.training.directory_sync",
+    "committee-directory-sync": "services.committee.directory_sync",
     "projector": "services.monitoring.projector",
 }
 
@@ -78,6 +80,11 @@ def stack(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Itera
             lambda: stack.db("supervision")["teachers"].find_one({"_id": "T13010001-01"}),
             timeout=60,
             what="the demo directory in supervision's local copy",
+        )
+        wait_until(
+            lambda: stack.db("committee")["schools"].find_one({"_id": "50010001"}),
+            timeout=60,
+            what="the demo directory in committee's local copy",
         )
         wait_until(
             lambda: stack.db("monitoring")["units"].find_one({"_id": "school:50010001"}),
