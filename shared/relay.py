@@ -9,14 +9,16 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable
-from datetime import timedelta
+import time
+from collections.abc import Callable, Sized
+from datetime import date, timedelta
 from typing import Any
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 from pymongo.errors import PyMongoError
 
+from shared.calendar import today as calendar_today
 from shared.catalog import catalog
 from shared.envelope import utcnow
 from shared.store import OUTBOX, Store
@@ -102,3 +104,31 @@ def run_forever(build: Callable[[threading.Event], None]) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     build(stop)
+
+
+class DailySweep:
+    """A relay job: at most once per `every_s`, run `mark(today)`; generic over what it marks."""
+
+    def __init__(
+        self,
+        mark: Callable[[date], Sized],
+        every_s: float = 30.0,
+        today: Callable[[], date] = calendar_today,
+        clock: Callable[[], float] = time.monotonic,
+        what: str = "items",
+    ) -> None:
+        self.mark = mark
+        self.every_s = every_s
+        self.today = today
+        self.clock = clock
+        self.what = what
+        self.last: float | None = None
+
+    def __call__(self) -> None:
+        now = self.clock()
+        if self.last is not None and now - self.last < self.every_s:
+            return
+        marked = self.mark(self.today())
+        self.last = now  # only after success: a failed sweep is retried on the relay's next turn
+        if marked:
+            log.info("marked %d %s overdue", len(marked), self.what)

@@ -14,7 +14,13 @@ TOPICS = {
 }
 DEAD_LETTER_TOPIC = "monitoring.deadletter"
 
-DEFAULT_PORTS = {"monitoring": 8100, "supervision": 8101, "training": 8102, "committee": 8103, "achievement": 8104}
+DEFAULT_PORTS = {
+    "monitoring": 8100,
+    "supervision": 8101,
+    "training": 8102,
+    "committee": 8103,
+    "achievement": 8104,
+}
 
 
 def _env(name: str, default: str) -> str:

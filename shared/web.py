@@ -10,6 +10,7 @@ import socket
 import uuid
 from collections.abc import Callable, Iterable
 from functools import cached_property, wraps
+from http import HTTPStatus
 from typing import Any
 
 import swagger_ui_bundle
@@ -245,3 +246,14 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
         return response
 
     return wrapper
+
+
+def documented_errors(blp: Blueprint, *codes: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Document the shared error responses (one JSON shape) a view of `blp` can answer with."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        for code in codes:
+            view = blp.alt_response(code, response=HTTPStatus(code).name)(view)
+        return view
+
+    return decorate

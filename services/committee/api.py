@@ -8,8 +8,7 @@ object they can read answers 403.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from http import HTTPStatus
+from functools import partial
 from typing import Any
 
 from flask import g
@@ -71,7 +70,7 @@ from services.committee.schemas import (
 from shared.calendar import today
 from shared.catalog.committee import COMMUNITY_GROUPS
 from shared.schemas import VersionedWriteHeadersSchema, WriteHeadersSchema
-from shared.web import audit_entry, idempotent, principal
+from shared.web import audit_entry, documented_errors, idempotent, principal
 
 blp = Blueprint(
     "committee",
@@ -109,15 +108,7 @@ ENDPOINT_ACTIONS: dict[tuple[str, str], str] = {
 PUBLIC_TO_CALLERS = {("GET", "/api/v1/committee-rules")}  # reference data: any authenticated caller
 
 
-def errors(*codes: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Document the shared error responses (one JSON shape) a view can answer with."""
-
-    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-        for code in codes:
-            view = blp.alt_response(code, response=HTTPStatus(code).name)(view)
-        return view
-
-    return decorate
+errors = partial(documented_errors, blp)  # the shared error responses a view can answer with
 
 
 def _ctx() -> handlers.Context:

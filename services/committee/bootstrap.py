@@ -2,38 +2,19 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
-from flask import Flask, current_app
+from flask import Flask
 
 from services.committee.repository import AbstractRepository, MongoRepository
-from shared.web import resources
+from shared import bootstrap
 
 RepositoryFactory = Callable[[], AbstractRepository]
-EXTENSION = "committee.repository"
-
-
-class MongoRepositoryFactory:
-    """A repository over this process's store; indexes are ensured once, on first use (after forking)."""
-
-    def __init__(self) -> None:
-        self._indexed = False
-        self._lock = threading.Lock()
-
-    def __call__(self) -> AbstractRepository:
-        repo = MongoRepository(resources().store)
-        if not self._indexed:
-            with self._lock:
-                if not self._indexed:
-                    repo.ensure_indexes()  # a failure leaves the flag down: the next request tries again
-                    self._indexed = True
-        return repo
 
 
 def install(app: Flask, repository_factory: RepositoryFactory | None = None) -> None:
-    app.extensions[EXTENSION] = repository_factory or MongoRepositoryFactory()
+    bootstrap.install(app, repository_factory or bootstrap.MongoRepositoryFactory(MongoRepository))
 
 
 def repository() -> AbstractRepository:
-    return current_app.extensions[EXTENSION]()
+    return bootstrap.repository()

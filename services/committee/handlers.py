@@ -12,7 +12,6 @@ outside one's role or scope answers 403.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -39,25 +38,24 @@ from services.committee.domain import (
     ActionItem,
     Cluster,
     Committee,
-    Entity,
     Meeting,
     Resolution,
     School,
     unit_key,
 )
-from services.committee.events import Event
 from services.committee.repository import AbstractRepository, E, seat_query
 from services.committee.rules import rules
 from shared.auth import Principal, authorize
 from shared.calendar import today
 from shared.catalog.committee import KINDS
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
-from shared.repository import encode, envelopes
+from shared.repository import encode
 from shared.schemas import org_query
+from shared.service_layer import Context, Producer, check_version, load
 
-PRODUCER = "committee"
-EVENT_VERSION = 1
 SYSTEM_ACTOR = "system:committee-overdue-sweep"
+PRODUCER = Producer("committee", SYSTEM_ACTOR, "services.committee.relay")
+system_audit = PRODUCER.system_audit
 
 
 @dataclass(frozen=True)
@@ -161,31 +159,6 @@ def check(
     raise NotFound(f"no such object for {action}")
 
 
-AuditFactory = Callable[[str, str, Any, Any], dict[str, Any]]
-
-
-def system_audit(action: str, target: str, before: Any = None, after: Any = None) -> dict[str, Any]:
-    """The audit entry of a change no person asked for (the overdue sweep)."""
-    return {
-        "actor": SYSTEM_ACTOR,
-        "role": "system",
-        "action": action,
-        "target": target,
-        "before": before,
-        "after": after,
-        "source": {"process": "services.committee.relay"},
-    }
-
-
-@dataclass(frozen=True)
-class Context:
-    """Who is asking, how to record it in the audit log, and the request to correlate events with."""
-
-    principal: Principal
-    audit: AuditFactory = system_audit
-    correlation_id: str | None = None
-
-
 # --- committees and members -----------------------------------------------------------------------------
 
 
@@ -198,27 +171,27 @@ def establish_committee(cmd: EstablishCommittee, repo: AbstractRepository, ctx: 
     if existing is not None:
         raise Conflict(f"{existing.id} is already the {cmd.kind} of this {_unit_name(cmd.kind)}")
     committee, events = Committee.establish(cmd, unit, rules(), ctx.principal.sub)
-    _commit(repo, ctx, committee, events, "committee.create", before=None)
+    PRODUCER.commit(repo, ctx, committee, events, "committee.create", before=None)
     return committee
 
 
 def appoint_member(cmd: AppointMember, repo: AbstractRepository, ctx: Context) -> Committee:
-    committee = _load(repo, Committee, cmd.committee_id)
+    committee = load(repo, Committee, cmd.committee_id)
     check(ctx.principal, "member.appoint", committee, today())
-    _check_version(committee, cmd.expected_version)
+    check_version(committee, cmd.expected_version)
     before = encode(committee)
     _, events = committee.appoint(cmd)
-    _commit(repo, ctx, committee, events, "member.appoint", before)
+    PRODUCER.commit(repo, ctx, committee, events, "member.appoint", before)
     return committee
 
 
 def end_term(cmd: EndTerm, repo: AbstractRepository, ctx: Context) -> Committee:
-    committee = _load(repo, Committee, cmd.committee_id)
+    committee = load(repo, Committee, cmd.committee_id)
     check(ctx.principal, "member.end_term", committee, today())
-    _check_version(committee, cmd.expected_version)
+    check_version(committee, cmd.expected_version)
     before = encode(committee)
     events = committee.end_term(cmd)
-    _commit(repo, ctx, committee, events, "member.end_term", before)
+    PRODUCER.commit(repo, ctx, committee, events, "member.end_term", before)
     return committee
 
 
@@ -226,44 +199,44 @@ def end_term(cmd: EndTerm, repo: AbstractRepository, ctx: Context) -> Committee:
 
 
 def schedule_meeting(cmd: ScheduleMeeting, repo: AbstractRepository, ctx: Context) -> Meeting:
-    committee = _load(repo, Committee, cmd.committee_id)
+    committee = load(repo, Committee, cmd.committee_id)
     check(ctx.principal, "meeting.schedule", committee, today())
     meeting, events = Meeting.schedule(cmd, committee, ctx.principal.sub)
-    _commit(repo, ctx, meeting, events, "meeting.schedule", before=None)
+    PRODUCER.commit(repo, ctx, meeting, events, "meeting.schedule", before=None)
     return meeting
 
 
 def hold_meeting(cmd: HoldMeeting, repo: AbstractRepository, ctx: Context) -> Meeting:
     meeting, committee = _meeting(repo, cmd.meeting_id, "meeting.hold", ctx.principal)
-    _check_version(meeting, cmd.expected_version)
+    check_version(meeting, cmd.expected_version)
     before = encode(meeting)
     events = meeting.hold(cmd, committee, rules(), today())
-    _commit(repo, ctx, meeting, events, "meeting.hold", before)
+    PRODUCER.commit(repo, ctx, meeting, events, "meeting.hold", before)
     return meeting
 
 
 def cancel_meeting(cmd: CancelMeeting, repo: AbstractRepository, ctx: Context) -> Meeting:
     meeting, _ = _meeting(repo, cmd.meeting_id, "meeting.cancel", ctx.principal)
-    _check_version(meeting, cmd.expected_version)
+    check_version(meeting, cmd.expected_version)
     before = encode(meeting)
     events = meeting.cancel(cmd.reason)
-    _commit(repo, ctx, meeting, events, "meeting.cancel", before)
+    PRODUCER.commit(repo, ctx, meeting, events, "meeting.cancel", before)
     return meeting
 
 
 def record_minutes(cmd: RecordMinutes, repo: AbstractRepository, ctx: Context) -> Meeting:
     meeting, _ = _meeting(repo, cmd.meeting_id, "meeting.minutes", ctx.principal)
-    _check_version(meeting, cmd.expected_version)
+    check_version(meeting, cmd.expected_version)
     before = encode(meeting)
     events = meeting.record_minutes(cmd.minutes, today())
-    _commit(repo, ctx, meeting, events, "meeting.minutes", before)
+    PRODUCER.commit(repo, ctx, meeting, events, "meeting.minutes", before)
     return meeting
 
 
 def adopt_resolution(cmd: AdoptResolution, repo: AbstractRepository, ctx: Context) -> Resolution:
     meeting, _ = _meeting(repo, cmd.meeting_id, "resolution.adopt", ctx.principal)
     resolution, events = meeting.adopt(cmd, ctx.principal.sub)
-    _commit(repo, ctx, resolution, events, "resolution.adopt", before=None)
+    PRODUCER.commit(repo, ctx, resolution, events, "resolution.adopt", before=None)
     return resolution
 
 
@@ -271,30 +244,30 @@ def adopt_resolution(cmd: AdoptResolution, repo: AbstractRepository, ctx: Contex
 
 
 def create_action_item(cmd: CreateActionItem, repo: AbstractRepository, ctx: Context) -> ActionItem:
-    resolution = _load(repo, Resolution, cmd.resolution_id)
-    committee = _load(repo, Committee, resolution.committee_id)
+    resolution = load(repo, Resolution, cmd.resolution_id)
+    committee = load(repo, Committee, resolution.committee_id)
     check(ctx.principal, "action_item.create", committee, today())
     school = repo.school(cmd.owner_id) if cmd.owner_kind == OWNER_SCHOOL else None
     item, events = resolution.create_action_item(cmd, committee, school, today())
-    _commit(repo, ctx, item, events, "action_item.create", before=None)
+    PRODUCER.commit(repo, ctx, item, events, "action_item.create", before=None)
     return item
 
 
 def note_progress(cmd: NoteProgress, repo: AbstractRepository, ctx: Context) -> ActionItem:
     item, _ = _item(repo, cmd.action_item_id, "action_item.note", ctx.principal)
-    _check_version(item, cmd.expected_version)
+    check_version(item, cmd.expected_version)
     before = encode(item)
     events = item.note_progress(cmd, ctx.principal.sub, today())
-    _commit(repo, ctx, item, events, "action_item.note", before)
+    PRODUCER.commit(repo, ctx, item, events, "action_item.note", before)
     return item
 
 
 def complete_action_item(cmd: CompleteActionItem, repo: AbstractRepository, ctx: Context) -> ActionItem:
     item, _ = _item(repo, cmd.action_item_id, "action_item.complete", ctx.principal)
-    _check_version(item, cmd.expected_version)
+    check_version(item, cmd.expected_version)
     before = encode(item)
     events = item.complete(cmd.completed_date, ctx.principal.sub, cmd.note)
-    _commit(repo, ctx, item, events, "action_item.complete", before)
+    PRODUCER.commit(repo, ctx, item, events, "action_item.complete", before)
     return item
 
 
@@ -313,7 +286,7 @@ def _mark_overdue(item: ActionItem, on: date, repo: AbstractRepository) -> bool:
     before = encode(item)
     try:
         events = item.mark_overdue(on)
-        _save(repo, item, events, system_audit("action_item.overdue", item.id, before, encode(item)))
+        PRODUCER.save(repo, item, events, system_audit("action_item.overdue", item.id, before, encode(item)))
     except Conflict:
         return False  # completed meanwhile: nothing to announce
     return True
@@ -324,8 +297,8 @@ def _mark_overdue(item: ActionItem, on: date, repo: AbstractRepository) -> bool:
 
 def get(kind: type[E], entity_id: str, repo: AbstractRepository, principal: Principal) -> E:
     """One object, or 404 when it is absent or the caller may not read it (the same answer)."""
-    entity = _load(repo, kind, entity_id)
-    committee = entity if isinstance(entity, Committee) else _load(repo, Committee, entity.committee_id)
+    entity = load(repo, kind, entity_id)
+    committee = entity if isinstance(entity, Committee) else load(repo, Committee, entity.committee_id)
     item = entity if isinstance(entity, ActionItem) else None
     if not allowed(principal, READ_ACTION[kind], committee, today(), item):
         raise NotFound(f"no {kind.__name__} {entity_id!r}")
@@ -407,18 +380,11 @@ def _unit_name(kind: str) -> str:
     return "school" if kind == SCHOOL_BOARD else "cluster"
 
 
-def _load(repo: AbstractRepository, kind: type[E], entity_id: str) -> E:
-    entity = repo.get(kind, entity_id)
-    if entity is None:
-        raise NotFound(f"no {kind.__name__} {entity_id!r}")
-    return entity
-
-
 def _meeting(
     repo: AbstractRepository, meeting_id: str, action: str, principal: Principal
 ) -> tuple[Meeting, Committee]:
-    meeting = _load(repo, Meeting, meeting_id)
-    committee = _load(repo, Committee, meeting.committee_id)
+    meeting = load(repo, Meeting, meeting_id)
+    committee = load(repo, Committee, meeting.committee_id)
     check(principal, action, committee, today())
     return meeting, committee
 
@@ -426,36 +392,7 @@ def _meeting(
 def _item(
     repo: AbstractRepository, item_id: str, action: str, principal: Principal
 ) -> tuple[ActionItem, Committee]:
-    item = _load(repo, ActionItem, item_id)
-    committee = _load(repo, Committee, item.committee_id)
+    item = load(repo, ActionItem, item_id)
+    committee = load(repo, Committee, item.committee_id)
     check(principal, action, committee, today(), item)
     return item, committee
-
-
-def _check_version(entity: Entity, expected: int | None) -> None:
-    if expected is not None and expected != entity.version:
-        raise Conflict(f"version mismatch: {entity.id} is at version {entity.version}, not {expected}")
-
-
-def _commit(
-    repo: AbstractRepository,
-    ctx: Context,
-    entity: Entity,
-    events: list[Event],
-    action: str,
-    before: dict[str, Any] | None,
-) -> None:
-    audit = ctx.audit(action, entity.id, before, encode(entity))
-    _save(repo, entity, events, audit, actor=ctx.principal.sub, correlation_id=ctx.correlation_id)
-
-
-def _save(
-    repo: AbstractRepository,
-    entity: Entity,
-    events: list[Event],
-    audit: dict[str, Any],
-    actor: str = SYSTEM_ACTOR,
-    correlation_id: str | None = None,
-) -> None:
-    stamped = envelopes(entity, events, PRODUCER, EVENT_VERSION, actor, correlation_id)
-    repo.save(entity, stamped, [audit])

@@ -3,10 +3,8 @@ items (every ~30 s) so their ActionItemOverdue events go out through the same ou
 
 from __future__ import annotations
 
-import logging
 import threading
-import time
-from collections.abc import Callable, Sized
+from collections.abc import Callable
 from datetime import date
 from functools import partial
 
@@ -14,42 +12,11 @@ from services.committee import handlers
 from services.committee.repository import MongoRepository
 from shared.calendar import today as calendar_today
 from shared.clients import kafka_producer, mongo_client
-from shared.relay import OutboxRelay, run_forever
+from shared.relay import DailySweep, OutboxRelay, run_forever
 from shared.settings import Settings
 from shared.store import Store
 
-log = logging.getLogger(__name__)
-
 SWEEP_EVERY_S = 30.0
-
-
-class DailySweep:
-    """A relay job: at most once per `every_s`, run `mark(today)`; generic over what it marks (a candidate
-    for shared/relay.py)."""
-
-    def __init__(
-        self,
-        mark: Callable[[date], Sized],
-        every_s: float = SWEEP_EVERY_S,
-        today: Callable[[], date] = calendar_today,
-        clock: Callable[[], float] = time.monotonic,
-        what: str = "items",
-    ) -> None:
-        self.mark = mark
-        self.every_s = every_s
-        self.today = today
-        self.clock = clock
-        self.what = what
-        self.last: float | None = None
-
-    def __call__(self) -> None:
-        now = self.clock()
-        if self.last is not None and now - self.last < self.every_s:
-            return
-        marked = self.mark(self.today())
-        self.last = now  # only after success: a failed sweep is retried on the relay's next turn
-        if marked:
-            log.info("marked %d %s overdue", len(marked), self.what)
 
 
 def overdue_sweep(

@@ -6,8 +6,7 @@ existing object an `If-Match: <version>`. Reads never reach beyond the caller's 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from http import HTTPStatus
+from functools import partial
 from typing import Any
 
 from flask import g
@@ -68,7 +67,7 @@ from services.supervision.schemas import (
 )
 from shared.calendar import today
 from shared.schemas import OrgFilterSchema, VersionedWriteHeadersSchema, WriteHeadersSchema
-from shared.web import audit_entry, idempotent, principal
+from shared.web import audit_entry, documented_errors, idempotent, principal
 
 blp = Blueprint(
     "supervision",
@@ -110,15 +109,7 @@ ENDPOINT_ACTIONS: dict[tuple[str, str], str] = {
 PUBLIC_TO_CALLERS = {("GET", "/api/v1/rubric-domains")}  # reference data: any authenticated caller
 
 
-def errors(*codes: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Document the shared error responses (one JSON shape) a view can answer with."""
-
-    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-        for code in codes:
-            view = blp.alt_response(code, response=HTTPStatus(code).name)(view)
-        return view
-
-    return decorate
+errors = partial(documented_errors, blp)  # the shared error responses a view can answer with
 
 
 def _ctx() -> handlers.Context:

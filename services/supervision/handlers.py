@@ -6,8 +6,6 @@ an object outside the caller's scope answer 404 (its existence is not leaked); w
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -24,7 +22,6 @@ from services.supervision.commands import (
 )
 from services.supervision.domain import (
     CoachingSession,
-    Entity,
     Finding,
     FollowUp,
     PlcSession,
@@ -32,18 +29,16 @@ from services.supervision.domain import (
     SupervisionPlan,
     Visit,
 )
-from services.supervision.events import (
-    Event,
-)
 from services.supervision.repository import AbstractRepository, E
 from shared.auth import Principal, authorize
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
-from shared.repository import encode, envelopes
+from shared.repository import encode
 from shared.schemas import org_query
+from shared.service_layer import Context, Producer, check_version, load
 
-PRODUCER = "supervision"
-EVENT_VERSION = 1
 SYSTEM_ACTOR = "system:supervision-overdue-sweep"
+PRODUCER = Producer("supervision", SYSTEM_ACTOR, "services.supervision.relay")
+system_audit = PRODUCER.system_audit
 
 # Who may do what. `shared.auth.authorize` also lets "admin" do anything, and always checks the object's
 # org path against the caller's scope: supervisors and ESA officers act within their ESA area, school staff
@@ -84,30 +79,6 @@ READ_ACTION: dict[type, str] = {
 }
 LIST_FILTERS = ("status", "visit_id", "finding_id", "kind")
 
-AuditFactory = Callable[[str, str, Any, Any], dict[str, Any]]
-
-
-def system_audit(action: str, target: str, before: Any = None, after: Any = None) -> dict[str, Any]:
-    """The audit entry of a change no person asked for (the overdue sweep)."""
-    return {
-        "actor": SYSTEM_ACTOR,
-        "role": "system",
-        "action": action,
-        "target": target,
-        "before": before,
-        "after": after,
-        "source": {"process": "services.supervision.relay"},
-    }
-
-
-@dataclass(frozen=True)
-class Context:
-    """Who is asking, how to record it in the audit log, and the request to correlate events with."""
-
-    principal: Principal
-    audit: AuditFactory = system_audit
-    correlation_id: str | None = None
-
 
 # --- commands -------------------------------------------------------------------------------------------
 
@@ -117,7 +88,7 @@ def create_plan(cmd: CreatePlan, repo: AbstractRepository, ctx: Context) -> Supe
     targets = _schools(repo, cmd.target_school_codes, "target_school_codes")
     plan, events = SupervisionPlan.create(cmd, targets, ctx.principal.sub)
     authorize(ctx.principal, POLICY["plan.create"], plan.org)
-    _commit(repo, ctx, plan, events, "plan.create", before=None)
+    PRODUCER.commit(repo, ctx, plan, events, "plan.create", before=None)
     return plan
 
 
@@ -127,27 +98,27 @@ def schedule_visit(cmd: ScheduleVisit, repo: AbstractRepository, ctx: Context) -
     authorize(ctx.principal, POLICY["visit.schedule"], school.org)
     plan = _reference(repo, SupervisionPlan, cmd.plan_id, "plan_id") if cmd.plan_id else None
     visit, events = Visit.schedule(cmd, school, ctx.principal.sub, plan)
-    _commit(repo, ctx, visit, events, "visit.schedule", before=None)
+    PRODUCER.commit(repo, ctx, visit, events, "visit.schedule", before=None)
     return visit
 
 
 def complete_visit(cmd: CompleteVisit, repo: AbstractRepository, ctx: Context) -> Visit:
-    visit = _load(repo, Visit, cmd.visit_id)
+    visit = load(repo, Visit, cmd.visit_id)
     authorize(ctx.principal, POLICY["visit.complete"], visit.org)
-    _check_version(visit, cmd.expected_version)
+    check_version(visit, cmd.expected_version)
     before = encode(visit)
     events = visit.complete(cmd, repo.teachers(cmd.teachers_observed))
-    _commit(repo, ctx, visit, events, "visit.complete", before)
+    PRODUCER.commit(repo, ctx, visit, events, "visit.complete", before)
     return visit
 
 
 def cancel_visit(cmd: CancelVisit, repo: AbstractRepository, ctx: Context) -> Visit:
-    visit = _load(repo, Visit, cmd.visit_id)
+    visit = load(repo, Visit, cmd.visit_id)
     authorize(ctx.principal, POLICY["visit.cancel"], visit.org)
-    _check_version(visit, cmd.expected_version)
+    check_version(visit, cmd.expected_version)
     before = encode(visit)
     events = visit.cancel(cmd.reason)
-    _commit(repo, ctx, visit, events, "visit.cancel", before)
+    PRODUCER.commit(repo, ctx, visit, events, "visit.cancel", before)
     return visit
 
 
@@ -156,7 +127,7 @@ def record_coaching(cmd: RecordCoaching, repo: AbstractRepository, ctx: Context)
     school = _school(repo, cmd.school_code)
     authorize(ctx.principal, POLICY["coaching.record"], school.org)
     session, events = CoachingSession.record(cmd, school, repo.teachers(cmd.teacher_ids), ctx.principal.sub)
-    _commit(repo, ctx, session, events, "coaching.record", before=None)
+    PRODUCER.commit(repo, ctx, session, events, "coaching.record", before=None)
     return session
 
 
@@ -169,33 +140,33 @@ def record_plc(cmd: RecordPlc, repo: AbstractRepository, ctx: Context) -> PlcSes
     schools = _schools(repo, cmd.school_codes, "school_codes")
     teachers = repo.teachers(cmd.teacher_ids)
     session, events = PlcSession.record(cmd, cluster, schools, teachers, ctx.principal.sub)
-    _commit(repo, ctx, session, events, "plc.record", before=None)
+    PRODUCER.commit(repo, ctx, session, events, "plc.record", before=None)
     return session
 
 
 def record_finding(cmd: RecordFinding, repo: AbstractRepository, ctx: Context) -> Finding:
-    visit = _load(repo, Visit, cmd.visit_id)
+    visit = load(repo, Visit, cmd.visit_id)
     authorize(ctx.principal, POLICY["finding.record"], visit.org)
     finding, events = visit.record_finding(cmd, ctx.principal.sub)
-    _commit(repo, ctx, finding, events, "finding.record", before=None)
+    PRODUCER.commit(repo, ctx, finding, events, "finding.record", before=None)
     return finding
 
 
 def open_follow_up(cmd: OpenFollowUp, repo: AbstractRepository, ctx: Context) -> FollowUp:
-    finding = _load(repo, Finding, cmd.finding_id)
+    finding = load(repo, Finding, cmd.finding_id)
     authorize(ctx.principal, POLICY["follow_up.open"], finding.org)
     follow_up, events = finding.open_follow_up(cmd)
-    _commit(repo, ctx, follow_up, events, "follow_up.open", before=None)
+    PRODUCER.commit(repo, ctx, follow_up, events, "follow_up.open", before=None)
     return follow_up
 
 
 def complete_follow_up(cmd: CompleteFollowUp, repo: AbstractRepository, ctx: Context) -> FollowUp:
-    follow_up = _load(repo, FollowUp, cmd.follow_up_id)
+    follow_up = load(repo, FollowUp, cmd.follow_up_id)
     authorize(ctx.principal, POLICY["follow_up.complete"], follow_up.org)
-    _check_version(follow_up, cmd.expected_version)
+    check_version(follow_up, cmd.expected_version)
     before = encode(follow_up)
     events = follow_up.complete(cmd.completed_date, cmd.note)
-    _commit(repo, ctx, follow_up, events, "follow_up.complete", before)
+    PRODUCER.commit(repo, ctx, follow_up, events, "follow_up.complete", before)
     return follow_up
 
 
@@ -215,7 +186,7 @@ def _mark_overdue(follow_up: FollowUp, on: date, repo: AbstractRepository) -> bo
     try:
         events = follow_up.mark_overdue(on)
         audit = system_audit("follow_up.overdue", follow_up.id, before, encode(follow_up))
-        _save(repo, follow_up, events, audit)
+        PRODUCER.save(repo, follow_up, events, audit)
     except Conflict:
         return False  # completed meanwhile: nothing to announce
     return True
@@ -255,13 +226,6 @@ def list_of(
 # --- helpers --------------------------------------------------------------------------------------------
 
 
-def _load(repo: AbstractRepository, kind: type[E], entity_id: str) -> E:
-    entity = repo.get(kind, entity_id)
-    if entity is None:
-        raise NotFound(f"no {kind.__name__} {entity_id!r}")
-    return entity
-
-
 def _reference(repo: AbstractRepository, kind: type[E], entity_id: str, name: str) -> E:
     entity = repo.get(kind, entity_id)
     if entity is None:
@@ -282,32 +246,3 @@ def _schools(repo: AbstractRepository, codes: list[str], name: str) -> list[Scho
     if unknown:
         raise Invalid("unknown schools", {name: unknown})
     return [school for school in found.values() if school is not None]
-
-
-def _check_version(entity: Entity, expected: int | None) -> None:
-    if expected is not None and expected != entity.version:
-        raise Conflict(f"version mismatch: {entity.id} is at version {entity.version}, not {expected}")
-
-
-def _commit(
-    repo: AbstractRepository,
-    ctx: Context,
-    entity: Entity,
-    events: list[Event],
-    action: str,
-    before: dict[str, Any] | None,
-) -> None:
-    audit = ctx.audit(action, entity.id, before, encode(entity))
-    _save(repo, entity, events, audit, actor=ctx.principal.sub, correlation_id=ctx.correlation_id)
-
-
-def _save(
-    repo: AbstractRepository,
-    entity: Entity,
-    events: list[Event],
-    audit: dict[str, Any],
-    actor: str = SYSTEM_ACTOR,
-    correlation_id: str | None = None,
-) -> None:
-    stamped = envelopes(entity, events, PRODUCER, EVENT_VERSION, actor, correlation_id)
-    repo.save(entity, stamped, [audit])

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 
 from services.supervision import handlers
 from services.supervision.repository import AbstractRepository, MongoRepository
 from shared.calendar import today as calendar_today
 from shared.clients import kafka_producer, mongo_client
-from shared.relay import OutboxRelay, run_forever
+from shared.relay import DailySweep, OutboxRelay, run_forever
 from shared.settings import Settings
 from shared.store import Store
 
@@ -22,30 +22,12 @@ log = logging.getLogger(__name__)
 SWEEP_EVERY_S = 30.0
 
 
-class OverdueSweep:
-    """A relay job: at most once per `every_s`, mark past-due follow-ups overdue."""
-
-    def __init__(
-        self,
-        repo: AbstractRepository,
-        every_s: float = SWEEP_EVERY_S,
-        today: Callable[[], date] = calendar_today,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.repo = repo
-        self.every_s = every_s
-        self.today = today
-        self.clock = clock
-        self.last: float | None = None
-
-    def __call__(self) -> None:
-        now = self.clock()
-        if self.last is not None and now - self.last < self.every_s:
-            return
-        marked = handlers.mark_overdue_follow_ups(self.today(), self.repo)
-        self.last = now  # only after success: a failed sweep is retried on the relay's next turn
-        if marked:
-            log.info("marked %d follow-ups overdue", len(marked))
+def overdue_sweep(
+    repo: AbstractRepository, every_s: float = SWEEP_EVERY_S, today: Callable[[], date] = calendar_today
+) -> DailySweep:
+    """The sweep announcing past-due follow-ups overdue."""
+    mark = partial(handlers.mark_overdue_follow_ups, repo=repo)
+    return DailySweep(mark, every_s=every_s, today=today, what="follow-ups")
 
 
 def serve(settings: Settings, stop: threading.Event, sweep_every_s: float = SWEEP_EVERY_S) -> None:
@@ -56,7 +38,7 @@ def serve(settings: Settings, stop: threading.Event, sweep_every_s: float = SWEE
     producer = kafka_producer(settings)
     try:
         relay = OutboxRelay(store, producer, batch_size=settings.relay_batch_size)
-        sweep = OverdueSweep(repo, every_s=sweep_every_s)
+        sweep = overdue_sweep(repo, every_s=sweep_every_s)
         relay.run(stop, idle_wait_s=settings.relay_poll_interval_s, jobs=[sweep])
     finally:
         producer.close(timeout=5)

@@ -7,8 +7,7 @@ reach beyond the caller's org scope.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from http import HTTPStatus
+from functools import partial
 from typing import Any
 
 from flask import Response, g, request, url_for
@@ -61,7 +60,7 @@ from services.training.schemas import (
     WithdrawSchema,
 )
 from shared.schemas import VersionedWriteHeadersSchema, WriteHeadersSchema
-from shared.web import audit_entry, idempotent, principal
+from shared.web import audit_entry, documented_errors, idempotent, principal
 
 blp = Blueprint(
     "training",
@@ -108,15 +107,7 @@ PUBLIC_TO_CALLERS: set[tuple[str, str]] = {("GET", VERIFY)}
 PUBLIC_ENDPOINTS = {"training.CertificateVerification"}
 
 
-def errors(*codes: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Document the shared error responses (one JSON shape) a view can answer with."""
-
-    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-        for code in codes:
-            view = blp.alt_response(code, response=HTTPStatus(code).name)(view)
-        return view
-
-    return decorate
+errors = partial(documented_errors, blp)  # the shared error responses a view can answer with
 
 
 def _ctx() -> handlers.Context:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from services.training import attendance_report, certificates
@@ -35,7 +34,6 @@ from services.training.domain import (
     Attendance,
     Completion,
     Enrolment,
-    Entity,
     InvalidTransition,
     Programme,
     RuleViolation,
@@ -49,13 +47,14 @@ from services.training.repository import AbstractRepository, E
 from shared.auth import Principal, authorize
 from shared.envelope import Org
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
-from shared.repository import encode, envelopes
+from shared.repository import encode
 from shared.schemas import org_query
+from shared.service_layer import Context, Producer, check_version, load
 from shared.targets import pd_hours_target
 
-PRODUCER = "training"
-EVENT_VERSION = 1
 SYSTEM_ACTOR = "system:training"
+PRODUCER = Producer("training", SYSTEM_ACTOR, "services.training")
+system_audit = PRODUCER.system_audit
 ROSTER_ATTEMPTS = 3  # concurrent enrolments race for the programme's version: retry the loser
 
 # Who may do what. `shared.auth.authorize` also lets "admin" do anything, and always checks the object's
@@ -88,30 +87,8 @@ READ_ACTION: dict[type, str] = {
 }
 LIST_FILTERS = ("status", "host_level", "programme_id", "session_id", "teacher_id")
 
-AuditFactory = Callable[[str, str, Any, Any], dict[str, Any]]
 Progress = Callable[[int, int], None]  # (teachers done, teachers in all)
 IMPORT_MODE = "online"  # a platform's participant report is online attendance
-
-
-def system_audit(action: str, target: str, before: Any = None, after: Any = None) -> dict[str, Any]:
-    return {
-        "actor": SYSTEM_ACTOR,
-        "role": "system",
-        "action": action,
-        "target": target,
-        "before": before,
-        "after": after,
-        "source": {"process": "services.training"},
-    }
-
-
-@dataclass(frozen=True)
-class Context:
-    """Who is asking, how to record it in the audit log, and the request to correlate events with."""
-
-    principal: Principal
-    audit: AuditFactory = system_audit
-    correlation_id: str | None = None
 
 
 # --- programmes -----------------------------------------------------------------------------------------
@@ -122,7 +99,7 @@ def create_programme(cmd: CreateProgramme, repo: AbstractRepository, ctx: Contex
     host = _host(repo, cmd.host_level, cmd.host_code)
     authorize(ctx.principal, POLICY["programme.create"], host)
     programme, events = Programme.create(cmd, host, ctx.principal.sub)
-    _commit(repo, ctx, programme, events, "programme.create", before=None)
+    PRODUCER.commit(repo, ctx, programme, events, "programme.create", before=None)
     return programme
 
 
@@ -184,12 +161,12 @@ def _change_programme(
     ctx: Context,
     decide: Callable[[Programme], list[Event]],
 ) -> Programme:
-    programme = _load(repo, Programme, programme_id)
+    programme = load(repo, Programme, programme_id)
     authorize(ctx.principal, POLICY[action], programme.org)
-    _check_version(programme, expected_version)
+    check_version(programme, expected_version)
     before = encode(programme)
     events = decide(programme)
-    _commit(repo, ctx, programme, events, action, before)
+    PRODUCER.commit(repo, ctx, programme, events, action, before)
     return programme
 
 
@@ -203,7 +180,7 @@ def enrol(cmd: Enrol, repo: AbstractRepository, ctx: Context) -> tuple[Programme
     _authorize_for_teacher(ctx.principal, "enrolment.create", teacher, managers_by_programme=True)
     for attempt in range(ROSTER_ATTEMPTS):
         programme = _roster_programme(repo, cmd.programme_id, ctx.principal, "enrolment.create")
-        _check_version(programme, cmd.expected_version)
+        check_version(programme, cmd.expected_version)
         before = encode(programme)
         enrolment, events = programme.enrol(teacher, cmd.mode, ctx.principal.sub)
         if _committed(
@@ -219,7 +196,7 @@ def withdraw(cmd: Withdraw, repo: AbstractRepository, ctx: Context) -> tuple[Pro
     _authorize_for_teacher(ctx.principal, "enrolment.withdraw", teacher, managers_by_programme=True)
     for attempt in range(ROSTER_ATTEMPTS):
         programme = _roster_programme(repo, cmd.programme_id, ctx.principal, "enrolment.withdraw")
-        _check_version(programme, cmd.expected_version)
+        check_version(programme, cmd.expected_version)
         before = encode(programme)
         enrolment = programme.enrolment(cmd.teacher_id)
         events = programme.withdraw(cmd.teacher_id)
@@ -243,7 +220,7 @@ def _committed(
 ) -> bool:
     """Save; on a lost race (and no If-Match pinning the version) report False so the caller reloads."""
     try:
-        _commit(repo, ctx, programme, events, action, before)
+        PRODUCER.commit(repo, ctx, programme, events, action, before)
     except Conflict:
         if expected_version is not None or attempt == ROSTER_ATTEMPTS - 1:
             raise
@@ -275,14 +252,14 @@ def roster(
 
 
 def record_attendance(cmd: RecordAttendance, repo: AbstractRepository, ctx: Context) -> Attendance:
-    programme = _load(repo, Programme, cmd.programme_id)
+    programme = load(repo, Programme, cmd.programme_id)
     authorize(ctx.principal, POLICY["attendance.record"], programme.org)
     teacher = _teacher(repo, cmd.teacher_id)
     existing = repo.get(Attendance, attendance_id(cmd.session_id, cmd.teacher_id))
     before = encode(existing) if existing else None
     attendance, events = programme.record_attendance(cmd, teacher, existing, ctx.principal.sub)
     if events:  # the same minutes again change nothing: no write, no event, no audit entry
-        _commit(repo, ctx, attendance, events, "attendance.record", before)
+        PRODUCER.commit(repo, ctx, attendance, events, "attendance.record", before)
     return attendance
 
 
@@ -301,7 +278,7 @@ def import_attendance_report(
     also present onsite still counts once. Importing the same report again writes nothing. Teachers are
     recorded one by one: if the import stops half-way, running it again finishes it.
     """
-    programme = _load(repo, Programme, programme_id)
+    programme = load(repo, Programme, programme_id)
     authorize(ctx.principal, POLICY["attendance.record"], programme.org)
     session = programme.session(session_id)
     if session is None:
@@ -360,7 +337,7 @@ def import_attendance_report(
 
 def assess_completion(cmd: AssessCompletion, repo: AbstractRepository, ctx: Context) -> Completion:
     """Credit the programme's PD hours to a teacher who met its completion rule — once."""
-    programme = _load(repo, Programme, cmd.programme_id)
+    programme = load(repo, Programme, cmd.programme_id)
     authorize(ctx.principal, POLICY["completion.assess"], programme.org)
     teacher = _teacher(repo, cmd.teacher_id)
     if repo.get(Completion, completion_id(programme.id, teacher.teacher_id)) is not None:
@@ -369,7 +346,7 @@ def assess_completion(cmd: AssessCompletion, repo: AbstractRepository, ctx: Cont
     completion, events = programme.assess_completion(
         teacher, attendance, cmd.assessment_score, ctx.principal.sub
     )
-    _commit(repo, ctx, completion, events, "completion.assess", before=None)
+    PRODUCER.commit(repo, ctx, completion, events, "completion.assess", before=None)
     return completion
 
 
@@ -439,7 +416,7 @@ def verify_certificate(code: str, repo: AbstractRepository) -> dict[str, Any]:
 
 
 def _certificate(completion: Completion, repo: AbstractRepository) -> certificates.Certificate:
-    programme = _load(repo, Programme, completion.programme_id)
+    programme = load(repo, Programme, completion.programme_id)
     teacher = repo.teachers([completion.teacher_id]).get(completion.teacher_id)
     return certificates.Certificate(
         code=completion.certificate_code,
@@ -541,7 +518,7 @@ def _roster_programme(
     programme within their scope (403 otherwise)."""
     if principal.scope_level == "school":
         return _readable_programme(repo, programme_id, principal)
-    programme = _load(repo, Programme, programme_id)
+    programme = load(repo, Programme, programme_id)
     authorize(principal, POLICY[action], programme.org)
     return programme
 
@@ -585,39 +562,3 @@ def _teacher(repo: AbstractRepository, teacher_id: str) -> Teacher:
     if teacher is None:
         raise Invalid("unknown teacher", {"teacher_id": [teacher_id]})
     return teacher
-
-
-def _load(repo: AbstractRepository, kind: type[E], entity_id: str) -> E:
-    entity = repo.get(kind, entity_id)
-    if entity is None:
-        raise NotFound(f"no {kind.__name__} {entity_id!r}")
-    return entity
-
-
-def _check_version(entity: Entity, expected: int | None) -> None:
-    if expected is not None and expected != entity.version:
-        raise Conflict(f"version mismatch: {entity.id} is at version {entity.version}, not {expected}")
-
-
-def _commit(
-    repo: AbstractRepository,
-    ctx: Context,
-    entity: Entity,
-    events: list[Event],
-    action: str,
-    before: dict[str, Any] | None,
-) -> None:
-    audit = ctx.audit(action, entity.id, before, encode(entity))
-    _save(repo, entity, events, audit, actor=ctx.principal.sub, correlation_id=ctx.correlation_id)
-
-
-def _save(
-    repo: AbstractRepository,
-    entity: Entity,
-    events: list[Event],
-    audit: dict[str, Any],
-    actor: str = SYSTEM_ACTOR,
-    correlation_id: str | None = None,
-) -> None:
-    stamped = envelopes(entity, events, PRODUCER, EVENT_VERSION, actor, correlation_id)
-    repo.save(entity, stamped, [audit])

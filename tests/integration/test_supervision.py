@@ -143,7 +143,7 @@ def test_a_failure_inside_the_unit_of_work_stores_nothing(service: Service) -> N
     visit = broken.get(Visit, visit_id)
     events = visit.cancel("")
     with pytest.raises(RuntimeError):
-        handlers._save(broken, visit, events, handlers.system_audit("visit.cancel", visit_id))
+        handlers.PRODUCER.save(broken, visit, events, handlers.system_audit("visit.cancel", visit_id))
     stored = service.store.db["visits"].find_one({"_id": visit_id})
     assert (stored["status"], stored["version"]) == ("scheduled", 1)
     assert service.outbox_types(visit_id) == ["supervision.VisitScheduled"]
@@ -290,7 +290,7 @@ def open_follow_up(service: Service, due: str) -> str:
 def test_the_overdue_sweep_announces_a_past_due_follow_up_once(service: Service) -> None:
     late = open_follow_up(service, due="2026-11-30")
     on_time = open_follow_up(service, due="2026-12-31")
-    sweep = relay.OverdueSweep(MongoRepository(service.store), every_s=0, today=lambda: date(2026, 12, 1))
+    sweep = relay.overdue_sweep(MongoRepository(service.store), every_s=0, today=lambda: date(2026, 12, 1))
 
     sweep()
     assert service.outbox_types(late)[-1] == "supervision.FollowUpOverdue"

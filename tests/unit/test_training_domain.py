@@ -452,9 +452,9 @@ def test_the_ledger_refuses_a_second_credit_even_when_the_check_is_raced() -> No
     attendance = repo.attendance_of(programme.id, me.teacher_id)
     first, events = programme.assess_completion(me, attendance, None, "a")
     second, _ = programme.assess_completion(me, attendance, None, "b")
-    handlers._save(repo, first, events, handlers.system_audit("completion.assess", first.id))
+    handlers.PRODUCER.save(repo, first, events, handlers.system_audit("completion.assess", first.id))
     with pytest.raises(Conflict):
-        handlers._save(repo, second, events, handlers.system_audit("completion.assess", second.id))
+        handlers.PRODUCER.save(repo, second, events, handlers.system_audit("completion.assess", second.id))
     assert repo.event_types().count("training.CompletionAchieved") == 1
 
 
