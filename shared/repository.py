@@ -78,6 +78,10 @@ def decode(kind: type[E], doc: dict[str, Any]) -> E:
 def _decode_value(hint: Any, value: Any) -> Any:
     if value is None:
         return None
+    if isinstance(hint, types.UnionType):  # an optional field: read the value as its one other type
+        others = [arg for arg in get_args(hint) if arg is not type(None)]
+        if len(others) == 1:
+            return _decode_value(others[0], value)
     if get_origin(hint) is list:
         (item,) = get_args(hint)
         return [_decode_value(item, v) for v in value]  # e.g. a programme's sessions and roster

@@ -54,15 +54,18 @@ PROCESSES: list[tuple[str, str, str]] = [
     ("supervision-relay", "module", "services.supervision.relay"),
     ("training-relay", "module", "services.training.relay"),
     ("committee-relay", "module", "services.committee.relay"),
+    ("achievement-relay", "module", "services.achievement.relay"),
     ("directory-relay", "module", "services.directory.relay"),
     ("monitoring-projector", "module", "services.monitoring.projector"),
     ("supervision-directory-sync", "module", "services.supervision.directory_sync"),
     ("training-directory-sync", "module", "services.training.directory_sync"),
     ("committee-directory-sync", "module", "services.committee.directory_sync"),
+    ("achievement-directory-sync", "module", "services.achievement.directory_sync"),
     ("monitoring", "http", "services.monitoring.app:create_app()"),
     ("supervision", "http", "services.supervision.app:create_app()"),
     ("training", "http", "services.training.app:create_app()"),
     ("committee", "http", "services.committee.app:create_app()"),
+    ("achievement", "http", "services.achievement.app:create_app()"),
 ]
 GUNICORN_WORKERS = 2
 GUNICORN_GRACEFUL_TIMEOUT = 10
@@ -70,6 +73,7 @@ GUNICORN_GRACEFUL_TIMEOUT = 10
 SEED_STEPS: list[tuple[str, tuple[str, ...]]] = [
     ("the demo directory", ("{python}", "-m", "services.directory.cli", "import-demo")),
     ("the demo committees", ("{python}", "-m", "services.committee.cli", "seed-demo")),
+    ("the demo achievement results", ("{python}", "-m", "services.achievement.cli", "seed-demo")),
 ]
 TOKENS_ARGV = ("{python}", "-m", "shared.tokens", "demo")
 # ------------------------------------------------------------------------------------------------------

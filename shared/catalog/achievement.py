@@ -19,6 +19,11 @@ class Replaced(Payload):
     tested = fields.Integer(required=True, validate=validate.Range(min=0))
 
 
+class Band(Payload):
+    band = fields.String(required=True)  # the score band's label, e.g. "0-19.99"
+    students = fields.Integer(required=True, validate=validate.Range(min=0))
+
+
 class ResultRecorded(Payload):
     result_id = code(required=True)
     test = fields.String(required=True, validate=validate.OneOf(TEST_CODES))
@@ -28,8 +33,8 @@ class ResultRecorded(Payload):
     grade = code(required=True)
     mean = fields.Float(required=True, validate=validate.Range(min=0))
     tested = fields.Integer(required=True, validate=validate.Range(min=0))
-    # score band label (e.g. "0-9.99") -> students, where the source file has a distribution
-    distribution = fields.Dict(keys=fields.String(), values=fields.Integer(validate=validate.Range(min=0)))
+    # the score distribution, where the source file has one: a list, so band labels never become field names
+    distribution = fields.List(fields.Nested(Band))
     replaces = fields.Nested(Replaced, load_default=None, allow_none=True)
     period = fields.Nested(Period, required=True)
 

@@ -19,15 +19,17 @@ from shared.settings import DEAD_LETTER_TOPIC, TOPICS, Settings
 
 pytestmark = pytest.mark.e2e
 
-SERVICES = ("monitoring", "supervision", "training", "committee")
+SERVICES = ("monitoring", "supervision", "training", "committee", "achievement")
 WORKERS = {
     "supervision-relay": "services.supervision.relay",
     "training-relay": "services.training.relay",
     "committee-relay": "services.committee.relay",
+    "achievement-relay": "services.achievement.relay",
     "directory-relay": "services.directory.relay",
     "supervision-directory-sync": "services.supervision.directory_sync",
     "training-directory-sync": "services.training.directory_sync",
     "committee-directory-sync": "services.committee.directory_sync",
+    "achievement-directory-sync": "services.achievement.directory_sync",
     "projector": "services.monitoring.projector",
 }
 

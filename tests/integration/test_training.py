@@ -168,7 +168,9 @@ def test_a_failure_inside_the_unit_of_work_stores_nothing(service: Service) -> N
     programme = broken.get(Programme, programme_id)
     events = programme.close()
     with pytest.raises(RuntimeError):
-        handlers.PRODUCER.save(broken, programme, events, handlers.system_audit("programme.close", programme_id))
+        handlers.PRODUCER.save(
+            broken, programme, events, handlers.system_audit("programme.close", programme_id)
+        )
     stored = service.store.db["programmes"].find_one({"_id": programme_id})
     assert (stored["status"], stored["version"]) == ("published", 3)
     assert "training.ProgrammeClosed" not in service.outbox_types(programme_id)
