@@ -24,6 +24,7 @@ from shared import idempotency
 from shared.auth import Principal, decode_token
 from shared.clients import mongo_client
 from shared.errors import AppError, Unauthorized
+from shared.service_layer import Context
 from shared.settings import Settings
 from shared.store import Store
 
@@ -257,3 +258,8 @@ def documented_errors(blp: Blueprint, *codes: int) -> Callable[[Callable[..., An
         return view
 
     return decorate
+
+
+def request_context() -> Context:
+    """The service-layer context of this request: the caller, its audit entries, its id for correlation."""
+    return Context(principal(), audit_entry, g.get("request_id"))

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
-from flask import g, request
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
@@ -41,7 +41,7 @@ from services.achievement.schemas import (
 from shared.achievement_tests import RESULT_SEMESTER, subjects, tests
 from shared.errors import Invalid
 from shared.schemas import WriteHeadersSchema
-from shared.web import audit_entry, idempotent, principal
+from shared.web import idempotent, principal, request_context
 
 blp = Blueprint(
     "achievement",
@@ -76,10 +76,6 @@ def errors(*codes: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return decorate
 
 
-def _ctx() -> handlers.Context:
-    return handlers.Context(principal(), audit_entry, g.get("request_id"))
-
-
 def _page(result: tuple[list[Any], int], args: dict[str, Any]) -> dict[str, Any]:
     items, total = result
     return {"items": items, "total": total, "page": args["page"], "page_size": args["page_size"]}
@@ -108,7 +104,7 @@ class Imports(MethodView):
             )
         data = request.get_data(cache=True)  # beyond MAX_CONTENT_LENGTH: 413 (shared.web)
         name = args.get("file_name") or DEFAULT_NAMES[fmt]
-        summary = handlers.import_results(io.BytesIO(data), name, fmt, repository(), _ctx())
+        summary = handlers.import_results(io.BytesIO(data), name, fmt, repository(), request_context())
         if summary["errors"] and not (summary["new"] + summary["corrected"] + summary["unchanged"]):
             raise Invalid(
                 f"nothing of the file could be imported (import {summary['import_id']})",

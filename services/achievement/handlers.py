@@ -150,7 +150,9 @@ def import_results(
         **summary.counts(),
         "errors": [],
     }
-    repo.start_import(record, PRODUCER.audit(ctx, "import.start", summary.import_id, None, {"file_name": file_name}))
+    repo.start_import(
+        record, PRODUCER.audit(ctx, "import.start", summary.import_id, None, {"file_name": file_name})
+    )
     importer = _Importer(repo, ctx, summary)
     try:
         cells = csv_cells(stream) if fmt == CSV else xlsx_cells(stream)

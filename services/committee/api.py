@@ -11,7 +11,6 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
@@ -70,7 +69,7 @@ from services.committee.schemas import (
 from shared.calendar import today
 from shared.catalog.committee import COMMUNITY_GROUPS
 from shared.schemas import VersionedWriteHeadersSchema, WriteHeadersSchema
-from shared.web import audit_entry, documented_errors, idempotent, principal
+from shared.web import documented_errors, idempotent, principal, request_context
 
 blp = Blueprint(
     "committee",
@@ -109,10 +108,6 @@ PUBLIC_TO_CALLERS = {("GET", "/api/v1/committee-rules")}  # reference data: any 
 
 
 errors = partial(documented_errors, blp)  # the shared error responses a view can answer with
-
-
-def _ctx() -> handlers.Context:
-    return handlers.Context(principal(), audit_entry, g.get("request_id"))
 
 
 def _list(kind: type, args: dict[str, Any]) -> dict[str, Any]:
@@ -162,7 +157,7 @@ class Committees(MethodView):
     def post(self, _headers: dict[str, Any], body: dict[str, Any]) -> Committee:
         """Establish a school board (คณะกรรมการสถานศึกษาขั้นพื้นฐาน; seats follow the school's students) or a
         cluster's network committee (คณะกรรมการเครือข่าย; seats given). One per school / cluster: else 409."""
-        return handlers.establish_committee(EstablishCommittee(**body), repository(), _ctx())
+        return handlers.establish_committee(EstablishCommittee(**body), repository(), request_context())
 
 
 @blp.route("/committees/<string:committee_id>")
@@ -185,7 +180,7 @@ class CommitteeMembers(MethodView):
         """Appoint a member (แต่งตั้งกรรมการ) for a term; answers the committee. Seats, one chair and one
         secretary at a time, and one seat per account are checked over the whole term."""
         cmd = AppointMember(committee_id=committee_id, expected_version=headers["expected_version"], **body)
-        return handlers.appoint_member(cmd, repository(), _ctx())
+        return handlers.appoint_member(cmd, repository(), request_context())
 
 
 @blp.route("/committees/<string:committee_id>/members/<string:member_id>/end-term")
@@ -206,7 +201,7 @@ class MemberTermEnd(MethodView):
             reason=body.get("reason", ""),
             expected_version=headers["expected_version"],
         )
-        return handlers.end_term(cmd, repository(), _ctx())
+        return handlers.end_term(cmd, repository(), request_context())
 
 
 @blp.route("/committees/<string:committee_id>/meetings")
@@ -227,7 +222,7 @@ class CommitteeMeetings(MethodView):
     def post(self, _headers: dict[str, Any], body: dict[str, Any], committee_id: str) -> Meeting:
         """Schedule a meeting (นัดประชุม) with its agenda (1-30 items)."""
         return handlers.schedule_meeting(
-            ScheduleMeeting(committee_id=committee_id, **body), repository(), _ctx()
+            ScheduleMeeting(committee_id=committee_id, **body), repository(), request_context()
         )
 
 
@@ -251,7 +246,7 @@ class MeetingHolding(MethodView):
         """Record that a scheduled meeting was held (on or before today), with the attendance of every member
         current on its date; answers the quorum figures (องค์ประชุม)."""
         cmd = HoldMeeting(meeting_id=meeting_id, expected_version=headers["expected_version"], **body)
-        return handlers.hold_meeting(cmd, repository(), _ctx())
+        return handlers.hold_meeting(cmd, repository(), request_context())
 
 
 @blp.route("/meetings/<string:meeting_id>/cancel")
@@ -264,7 +259,7 @@ class MeetingCancellation(MethodView):
     def post(self, headers: dict[str, Any], body: dict[str, Any], meeting_id: str) -> Meeting:
         """Cancel a scheduled meeting."""
         cmd = CancelMeeting(meeting_id=meeting_id, expected_version=headers["expected_version"], **body)
-        return handlers.cancel_meeting(cmd, repository(), _ctx())
+        return handlers.cancel_meeting(cmd, repository(), request_context())
 
 
 @blp.route("/meetings/<string:meeting_id>/minutes")
@@ -277,7 +272,7 @@ class MeetingMinutes(MethodView):
     def post(self, headers: dict[str, Any], body: dict[str, Any], meeting_id: str) -> Meeting:
         """Record or replace the minutes (รายงานการประชุม) of a held meeting."""
         cmd = RecordMinutes(meeting_id=meeting_id, expected_version=headers["expected_version"], **body)
-        return handlers.record_minutes(cmd, repository(), _ctx())
+        return handlers.record_minutes(cmd, repository(), request_context())
 
 
 @blp.route("/meetings/<string:meeting_id>/resolutions")
@@ -290,7 +285,7 @@ class MeetingResolutions(MethodView):
     def post(self, _headers: dict[str, Any], body: dict[str, Any], meeting_id: str) -> Resolution:
         """Adopt a resolution (มติที่ประชุม) at a held meeting that reached quorum (else 409)."""
         cmd = AdoptResolution(meeting_id=meeting_id, **body)
-        return handlers.adopt_resolution(cmd, repository(), _ctx())
+        return handlers.adopt_resolution(cmd, repository(), request_context())
 
 
 @blp.route("/resolutions")
@@ -330,7 +325,7 @@ class ResolutionActionItems(MethodView):
             owner_id=owner["id"],
             due_date=body["due_date"],
         )
-        return handlers.create_action_item(cmd, repository(), _ctx())
+        return handlers.create_action_item(cmd, repository(), request_context())
 
 
 @blp.route("/action-items")
@@ -364,7 +359,7 @@ class ActionItemNotes(MethodView):
         cmd = NoteProgress(
             action_item_id=action_item_id, expected_version=headers["expected_version"], **body
         )
-        return handlers.note_progress(cmd, repository(), _ctx())
+        return handlers.note_progress(cmd, repository(), request_context())
 
 
 @blp.route("/action-items/<string:action_item_id>/complete")
@@ -382,4 +377,4 @@ class ActionItemCompletion(MethodView):
             note=body.get("note", ""),
             expected_version=headers["expected_version"],
         )
-        return handlers.complete_action_item(cmd, repository(), _ctx())
+        return handlers.complete_action_item(cmd, repository(), request_context())

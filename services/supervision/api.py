@@ -9,7 +9,6 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
@@ -67,7 +66,7 @@ from services.supervision.schemas import (
 )
 from shared.calendar import today
 from shared.schemas import OrgFilterSchema, VersionedWriteHeadersSchema, WriteHeadersSchema
-from shared.web import audit_entry, documented_errors, idempotent, principal
+from shared.web import documented_errors, idempotent, principal, request_context
 
 blp = Blueprint(
     "supervision",
@@ -112,10 +111,6 @@ PUBLIC_TO_CALLERS = {("GET", "/api/v1/rubric-domains")}  # reference data: any a
 errors = partial(documented_errors, blp)  # the shared error responses a view can answer with
 
 
-def _ctx() -> handlers.Context:
-    return handlers.Context(principal(), audit_entry, g.get("request_id"))
-
-
 def _page(result: tuple[list[Any], int], args: dict[str, Any]) -> dict[str, Any]:
     items, total = result
     return {"items": items, "total": total, "page": args["page"], "page_size": args["page_size"]}
@@ -154,7 +149,7 @@ class Plans(MethodView):
     @errors(*CREATE_ERRORS)
     def post(self, _headers: dict[str, Any], body: dict[str, Any]) -> SupervisionPlan:
         """Create an ESA area's plan for a semester: its target schools (all in one area) and focus areas."""
-        return handlers.create_plan(CreatePlan(**body), repository(), _ctx())
+        return handlers.create_plan(CreatePlan(**body), repository(), request_context())
 
 
 @blp.route("/plans/<string:plan_id>")
@@ -182,7 +177,7 @@ class Visits(MethodView):
     @errors(*CREATE_ERRORS)
     def post(self, _headers: dict[str, Any], body: dict[str, Any]) -> Visit:
         """Schedule a classroom-observation visit to a school (onsite or online), optionally under a plan."""
-        return handlers.schedule_visit(ScheduleVisit(**body), repository(), _ctx())
+        return handlers.schedule_visit(ScheduleVisit(**body), repository(), request_context())
 
 
 @blp.route("/visits/<string:visit_id>")
@@ -204,7 +199,7 @@ class VisitCompletion(MethodView):
     def post(self, headers: dict[str, Any], body: dict[str, Any], visit_id: str) -> Visit:
         """Complete a scheduled visit with its rubric scores (1-4 per domain) and the teachers observed."""
         cmd = CompleteVisit(visit_id=visit_id, expected_version=headers["expected_version"], **body)
-        return handlers.complete_visit(cmd, repository(), _ctx())
+        return handlers.complete_visit(cmd, repository(), request_context())
 
 
 @blp.route("/visits/<string:visit_id>/cancel")
@@ -217,7 +212,7 @@ class VisitCancellation(MethodView):
     def post(self, headers: dict[str, Any], body: dict[str, Any], visit_id: str) -> Visit:
         """Cancel a scheduled visit."""
         cmd = CancelVisit(visit_id=visit_id, expected_version=headers["expected_version"], **body)
-        return handlers.cancel_visit(cmd, repository(), _ctx())
+        return handlers.cancel_visit(cmd, repository(), request_context())
 
 
 @blp.route("/visits/<string:visit_id>/findings")
@@ -229,7 +224,9 @@ class VisitFindings(MethodView):
     @errors(*CHANGE_ERRORS)
     def post(self, _headers: dict[str, Any], body: dict[str, Any], visit_id: str) -> Finding:
         """Record a finding of a completed visit in one rubric domain, with a recommendation."""
-        return handlers.record_finding(RecordFinding(visit_id=visit_id, **body), repository(), _ctx())
+        return handlers.record_finding(
+            RecordFinding(visit_id=visit_id, **body), repository(), request_context()
+        )
 
 
 @blp.route("/coaching-sessions")
@@ -248,7 +245,7 @@ class CoachingSessions(MethodView):
     @errors(*CREATE_ERRORS)
     def post(self, _headers: dict[str, Any], body: dict[str, Any]) -> CoachingSession:
         """Record a coaching or mentoring session with teachers of one school."""
-        return handlers.record_coaching(RecordCoaching(**body), repository(), _ctx())
+        return handlers.record_coaching(RecordCoaching(**body), repository(), request_context())
 
 
 @blp.route("/coaching-sessions/<string:session_id>")
@@ -276,7 +273,7 @@ class PlcSessions(MethodView):
     @errors(*CREATE_ERRORS)
     def post(self, _headers: dict[str, Any], body: dict[str, Any]) -> PlcSession:
         """Record a cluster's PLC session bringing together teachers of several of its schools."""
-        return handlers.record_plc(RecordPlc(**body), repository(), _ctx())
+        return handlers.record_plc(RecordPlc(**body), repository(), request_context())
 
 
 @blp.route("/plc-sessions/<string:session_id>")
@@ -316,7 +313,9 @@ class FindingFollowUps(MethodView):
     @errors(*CHANGE_ERRORS)
     def post(self, _headers: dict[str, Any], body: dict[str, Any], finding_id: str) -> FollowUp:
         """Open a follow-up action on a finding: who, what, and by when."""
-        return handlers.open_follow_up(OpenFollowUp(finding_id=finding_id, **body), repository(), _ctx())
+        return handlers.open_follow_up(
+            OpenFollowUp(finding_id=finding_id, **body), repository(), request_context()
+        )
 
 
 @blp.route("/follow-ups")
@@ -353,4 +352,4 @@ class FollowUpCompletion(MethodView):
             note=body.get("note", ""),
             expected_version=headers["expected_version"],
         )
-        return handlers.complete_follow_up(cmd, repository(), _ctx())
+        return handlers.complete_follow_up(cmd, repository(), request_context())

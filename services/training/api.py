@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from flask import Response, g, request, url_for
+from flask import Response, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
@@ -60,7 +60,7 @@ from services.training.schemas import (
     WithdrawSchema,
 )
 from shared.schemas import VersionedWriteHeadersSchema, WriteHeadersSchema
-from shared.web import audit_entry, documented_errors, idempotent, principal
+from shared.web import documented_errors, idempotent, principal, request_context
 
 blp = Blueprint(
     "training",
@@ -110,10 +110,6 @@ PUBLIC_ENDPOINTS = {"training.CertificateVerification"}
 errors = partial(documented_errors, blp)  # the shared error responses a view can answer with
 
 
-def _ctx() -> handlers.Context:
-    return handlers.Context(principal(), audit_entry, g.get("request_id"))
-
-
 def _page(result: tuple[list[Any], int], args: dict[str, Any]) -> dict[str, Any]:
     items, total = result
     return {"items": items, "total": total, "page": args["page"], "page_size": args["page_size"]}
@@ -151,7 +147,7 @@ class Programmes(MethodView):
     @errors(*CREATE_ERRORS)
     def post(self, _headers: dict[str, Any], body: dict[str, Any]) -> Programme:
         """Create a draft programme hosted by an ESA area or a cluster, with its completion rule."""
-        return handlers.create_programme(CreateProgramme(**body), repository(), _ctx())
+        return handlers.create_programme(CreateProgramme(**body), repository(), request_context())
 
 
 @blp.route("/programmes/<string:programme_id>")
@@ -173,7 +169,7 @@ class ProgrammePublication(MethodView):
     def post(self, headers: dict[str, Any], _body: dict[str, Any], programme_id: str) -> Programme:
         """Publish a draft programme (it needs a session): teachers can enrol."""
         cmd = ChangeProgrammeStatus(programme_id, headers["expected_version"])
-        return handlers.publish_programme(cmd, repository(), _ctx())
+        return handlers.publish_programme(cmd, repository(), request_context())
 
 
 @blp.route("/programmes/<string:programme_id>/close")
@@ -186,7 +182,7 @@ class ProgrammeClosing(MethodView):
     def post(self, headers: dict[str, Any], _body: dict[str, Any], programme_id: str) -> Programme:
         """Close a published programme: no more enrolment or attendance; completions can still be assessed."""
         cmd = ChangeProgrammeStatus(programme_id, headers["expected_version"])
-        return handlers.close_programme(cmd, repository(), _ctx())
+        return handlers.close_programme(cmd, repository(), request_context())
 
 
 @blp.route("/programmes/<string:programme_id>/sessions")
@@ -199,7 +195,7 @@ class ProgrammeSessions(MethodView):
     def post(self, headers: dict[str, Any], body: dict[str, Any], programme_id: str) -> dict[str, Any]:
         """Schedule a session: onsite (venue), online (https meeting link) or hybrid (both), seats per mode."""
         cmd = ScheduleSession(programme_id=programme_id, expected_version=headers["expected_version"], **body)
-        return _session(*handlers.schedule_session(cmd, repository(), _ctx()))
+        return _session(*handlers.schedule_session(cmd, repository(), request_context()))
 
 
 @blp.route("/programmes/<string:programme_id>/sessions/<string:session_id>/reschedule")
@@ -216,7 +212,7 @@ class SessionRescheduling(MethodView):
         cmd = RescheduleSession(
             programme_id, session_id, expected_version=headers["expected_version"], **body
         )
-        programme = handlers.reschedule_session(cmd, repository(), _ctx())
+        programme = handlers.reschedule_session(cmd, repository(), request_context())
         return _session(programme, _found_session(programme, session_id))
 
 
@@ -232,7 +228,7 @@ class SessionCancellation(MethodView):
     ) -> dict[str, Any]:
         """Cancel a session; the event names the enrolled teachers so they can be told."""
         cmd = CancelSession(programme_id, session_id, expected_version=headers["expected_version"], **body)
-        programme = handlers.cancel_session(cmd, repository(), _ctx())
+        programme = handlers.cancel_session(cmd, repository(), request_context())
         return _session(programme, _found_session(programme, session_id))
 
 
@@ -260,7 +256,7 @@ class ProgrammeEnrolments(MethodView):
     def post(self, headers: dict[str, Any], body: dict[str, Any], programme_id: str) -> dict[str, Any]:
         """Enrol a teacher (themself, by their director, or by the programme's managers); full → waitlist."""
         cmd = Enrol(programme_id=programme_id, expected_version=headers["expected_version"], **body)
-        return _enrolment(*handlers.enrol(cmd, repository(), _ctx()))
+        return _enrolment(*handlers.enrol(cmd, repository(), request_context()))
 
 
 @blp.route("/programmes/<string:programme_id>/enrolments/<string:teacher_id>/withdraw")
@@ -275,7 +271,7 @@ class EnrolmentWithdrawal(MethodView):
     ) -> dict[str, Any]:
         """Withdraw a teacher; their seat goes to the first teacher waiting for that mode."""
         cmd = Withdraw(programme_id, teacher_id, headers["expected_version"])
-        return _enrolment(*handlers.withdraw(cmd, repository(), _ctx()))
+        return _enrolment(*handlers.withdraw(cmd, repository(), request_context()))
 
 
 @blp.route("/programmes/<string:programme_id>/attendance")
@@ -288,7 +284,7 @@ class ProgrammeAttendance(MethodView):
     def post(self, _headers: dict[str, Any], body: dict[str, Any], programme_id: str) -> Attendance:
         """Record an enrolled teacher's minutes in a session, per mode (both modes count once: the larger)."""
         cmd = RecordAttendance(programme_id=programme_id, **body)
-        return handlers.record_attendance(cmd, repository(), _ctx())
+        return handlers.record_attendance(cmd, repository(), request_context())
 
 
 @blp.route("/attendance")
@@ -320,7 +316,7 @@ class ProgrammeCompletions(MethodView):
     def post(self, _headers: dict[str, Any], body: dict[str, Any], programme_id: str) -> Completion:
         """Assess a teacher against the completion rule and credit the PD hours, once (409 after)."""
         cmd = AssessCompletion(programme_id=programme_id, **body)
-        return handlers.assess_completion(cmd, repository(), _ctx())
+        return handlers.assess_completion(cmd, repository(), request_context())
 
 
 @blp.route("/completions")
@@ -369,7 +365,9 @@ class SessionAttendanceReport(MethodView):
         if request.mimetype != "text/csv":
             raise UnsupportedMediaType("send the report as the body, with Content-Type: text/csv")
         report = request.get_data(cache=True)
-        return handlers.import_attendance_report(programme_id, session_id, report, repository(), _ctx())
+        return handlers.import_attendance_report(
+            programme_id, session_id, report, repository(), request_context()
+        )
 
 
 def _verify_url(code: str) -> str:
