@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 POSITIONS = "projector_positions"
 APPLIED = "projector_applied_events"
 APPLIED_RETENTION = timedelta(days=14)
+PROJECTED_AT = "projected_at"  # stamped on every document a batch changes
 
 
 @dataclass
@@ -175,13 +176,14 @@ class ProjectionWriter:
                 d["_id"]: d for d in db[collection].find({"_id": {"$in": list(set(keys))}}, session=session)
             }
 
+        now = utcnow()
         by_collection: dict[str, list[UpdateOne]] = defaultdict(list)
         for (collection, key), change in merge_changes(self.projection.fold(events, lookup)).items():
+            change.set[PROJECTED_AT] = now  # lets readers such as the alert evaluator find what changed
             by_collection[collection].append(UpdateOne({"_id": key}, change.as_update(), upsert=True))
         for collection, updates in by_collection.items():
             db[collection].bulk_write(updates, ordered=False, session=session)
         if events:
-            now = utcnow()
             db[APPLIED].insert_many([{"_id": e["event_id"], "at": now} for e in events], session=session)
         self._store_positions(session, records)
         return result

@@ -11,6 +11,7 @@ TOPICS = {
     "committee": "committee.events",
     "achievement": "achievement.events",
     "directory": "directory.events",
+    "monitoring": "monitoring.events",  # alerts raised and cleared (the projector does not read it)
 }
 DEAD_LETTER_TOPIC = "monitoring.deadletter"
 
@@ -62,6 +63,13 @@ class Settings:
     projector_max_records: int = 2000
     # a committee with no meeting held for longer than this counts as inactive in the views
     committee_inactive_days: int = 90
+    # a school result with fewer pupils tested is shown only inside that school and its ESA area
+    achievement_min_tested: int = 5
+    # how often the alert evaluator looks for changed views (seconds)
+    alert_interval_s: float = 2.0
+    # optional JSON files overriding the indicator targets and alert thresholds kept as data in the service
+    indicator_targets_file: str = ""
+    alert_rules_file: str = ""
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
 
     def db_name(self, service: str) -> str:
@@ -93,6 +101,10 @@ class Settings:
             "ANP_PROJECTOR_ASSIGNMENT": self.projector_assignment,
             "ANP_PROJECTOR_MAX_RECORDS": str(self.projector_max_records),
             "ANP_COMMITTEE_INACTIVE_DAYS": str(self.committee_inactive_days),
+            "ANP_ACHIEVEMENT_MIN_TESTED": str(self.achievement_min_tested),
+            "ANP_ALERT_INTERVAL_S": str(self.alert_interval_s),
+            "ANP_INDICATOR_TARGETS_FILE": self.indicator_targets_file,
+            "ANP_ALERT_RULES_FILE": self.alert_rules_file,
         }
         env.update({f"ANP_{name.upper()}_PORT": str(port) for name, port in self.ports.items()})
         return env
@@ -131,5 +143,9 @@ class Settings:
             projector_assignment=_env("ANP_PROJECTOR_ASSIGNMENT", d.projector_assignment),
             projector_max_records=_int("ANP_PROJECTOR_MAX_RECORDS", d.projector_max_records),
             committee_inactive_days=_int("ANP_COMMITTEE_INACTIVE_DAYS", d.committee_inactive_days),
+            achievement_min_tested=_int("ANP_ACHIEVEMENT_MIN_TESTED", d.achievement_min_tested),
+            alert_interval_s=float(_env("ANP_ALERT_INTERVAL_S", str(d.alert_interval_s))),
+            indicator_targets_file=_env("ANP_INDICATOR_TARGETS_FILE", d.indicator_targets_file),
+            alert_rules_file=_env("ANP_ALERT_RULES_FILE", d.alert_rules_file),
             ports={name: _int(f"ANP_{name.upper()}_PORT", port) for name, port in DEFAULT_PORTS.items()},
         )

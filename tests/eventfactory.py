@@ -251,3 +251,36 @@ def action_item_completed(
         "was_overdue": was_overdue,
     }
     return committee_event("ActionItemCompleted", payload, org or committee_org())
+
+
+# --- student achievement (achievement.events) ----------------------------------------------------------
+
+
+def result_recorded(
+    school: str = "13010001",
+    year: int = 2568,
+    mean: float = 40.0,
+    tested: int = 30,
+    subject: str = "math",
+    grade: str = "P6",
+    test: str = "onet",
+    replaces: dict[str, float] | None = None,
+    cluster: str | None = "13P1-C01",
+    esa: str = "13P1",
+    province: str = "13",
+) -> dict[str, Any]:
+    result_id = f"{test}-{year}-{school}-{subject}-{grade}"
+    payload = {
+        "result_id": result_id,
+        "test": test,
+        "academic_year": year,
+        "school_code": school,
+        "subject": subject,
+        "grade": grade,
+        "mean": mean,
+        "tested": tested,
+        "replaces": replaces,
+        "period": {"academic_year": year, "semester": 2},
+    }
+    org = school_org(school, cluster, esa, province)
+    return event("achievement.ResultRecorded", payload, org, aggregate_id=result_id)

@@ -43,8 +43,9 @@ class ViewResource(MethodView):
         period = Period(
             args.get("academic_year", current.academic_year), args.get("semester", current.semester)
         )
-        inactive_days = args.get("inactive_days", resources().settings.committee_inactive_days)
-        options = queries.ReadOptions(inactive_days=inactive_days, today=today())
+        settings = resources().settings
+        inactive_days = args.get("inactive_days", settings.committee_inactive_days)
+        options = queries.ReadOptions(inactive_days, today(), settings.achievement_min_tested)
         return queries.read_view(resources().store.db, principal(), level, code, period, options)
 
 

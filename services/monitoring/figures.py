@@ -28,7 +28,15 @@ COUNTERS = (
 )
 
 
-def supervision_figures(view: dict[str, Any] | None, schools_total: int) -> dict[str, Any]:
+def _share(part: float, whole: float) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def supervision_figures(
+    view: dict[str, Any] | None, schools_total: int, latest_visit: str | None = None, today: date | None = None
+) -> dict[str, Any]:
+    """`latest_visit` is a school's latest completed visit in any semester (ISO date), for "not visited for
+    N days" as of `today`."""
     counters = (view or {}).get("supervision", {})
     figures: dict[str, Any] = {name: counters.get(name, 0) for name in COUNTERS}
     rubric = counters.get("rubric", {})
@@ -41,6 +49,11 @@ def supervision_figures(view: dict[str, Any] | None, schools_total: int) -> dict
     figures["schools_total"] = schools_total
     figures["coverage"] = round(figures["schools_visited"] / schools_total, 4) if schools_total else None
     figures["last_visit_date"] = counters.get("last_visit_date")
+    figures["follow_up_completion_rate"] = _share(figures["follow_ups_completed"], figures["follow_ups_opened"])
+    figures["latest_visit_date"] = latest_visit
+    figures["days_since_visit"] = (
+        (today - date.fromisoformat(latest_visit)).days if latest_visit and today else None
+    )
     return figures
 
 
@@ -83,6 +96,9 @@ def training_figures(
     meeting += (earlier_this_year or {}).get("training", {}).get("teachers_meeting_target", 0)
     figures["teachers_meeting_pd_target"] = meeting
     figures["share_meeting_pd_target"] = round(meeting / teachers_total, 4) if teachers_total else None
+    year = figures["pd_hours"] + (earlier_this_year or {}).get("training", {}).get("pd_hours", 0)
+    figures["pd_hours_year"] = year
+    figures["pd_hours_year_per_teacher"] = round(year / teachers_total, 2) if teachers_total else None
     return figures
 
 
@@ -103,10 +119,6 @@ COMMITTEE_COUNTERS = (
     "action_items_done",
     "action_item_progress_notes",
 )
-
-
-def _share(part: float, whole: float) -> float | None:
-    return round(part / whole, 4) if whole else None
 
 
 def committee_figures(

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.monitoring.folds import committee, directory, supervision, training
+from services.monitoring.folds import achievement, committee, directory, supervision, training
 from services.monitoring.views import Event, ViewBatch
 from shared.projection import Change, Lookup
 from shared.settings import TOPICS
 
-FOLDS = (directory, supervision, training, committee)
+FOLDS = (directory, supervision, training, committee, achievement)
 HANDLERS = {event_type: handler for fold in FOLDS for event_type, handler in fold.HANDLERS.items()}
 
 
@@ -20,6 +20,7 @@ class MonitoringProjection:
             TOPICS["supervision"],
             TOPICS["training"],
             TOPICS["committee"],
+            TOPICS["achievement"],
         ]
 
     def fold(self, events: list[Event], lookup: Lookup) -> list[Change]:

@@ -9,8 +9,10 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 from pymongo.database import Database
 
+from services.monitoring.achievement_figures import Section, achievement_figures
 from services.monitoring.figures import committee_figures, supervision_figures, training_figures
-from services.monitoring.views import UNITS, VIEWS, unit_key, view_key
+from services.monitoring.views import NATIONAL, UNITS, VIEWS, unit_key, view_key
+from shared.achievement_tests import RESULT_SEMESTER
 from shared.auth import Principal
 from shared.calendar import Period, period_of, terms, today
 from shared.envelope import Org, utcnow
@@ -19,15 +21,19 @@ from shared.projection import POSITIONS
 from shared.settings import Settings
 
 MAX_CHILDREN = 1000
+RESULTS_LOOKBACK = 3  # years searched back for the latest results (one more is read for the change)
+ACHIEVEMENT_FIELDS = {"level": 1, "code": 1, "period": 1, "achievement": 1}
 
 
 @dataclass(frozen=True)
 class ReadOptions:
-    """How period-independent figures are judged: committees inactive for more than `inactive_days` as of
-    `today` (Thai calendar)."""
+    """How period-independent figures are judged: committees inactive for more than `inactive_days` and days
+    since a visit as of `today` (Thai calendar); school results with fewer than `min_tested` pupils are hidden
+    from readers outside the school and its ESA area."""
 
     inactive_days: int
     today: date
+    min_tested: int = 5
 
 
 def current_period() -> Period:
@@ -51,22 +57,49 @@ def read_view(
     options: ReadOptions | None = None,
 ) -> dict[str, Any]:
     """A unit's figures for a period, with its children's; units outside the caller's scope are not found.
-    Without `options`: the default inactivity threshold, as of today."""
-    options = options or ReadOptions(Settings.committee_inactive_days, today())
-    unit = db[UNITS].find_one({"_id": unit_key(level, code)})
-    if unit is None or not caller.covers(Org.from_dict(unit.get("org", {}))):
-        raise NotFound(f"no {level} {code!r} in your scope")
+    Without `options`: the configured thresholds, as of today."""
+    unit = scoped_unit(db, caller, level, code)
     children = list(db[UNITS].find({"parent": unit["_id"]}).sort("code", 1).limit(MAX_CHILDREN))
-    views = _views(db, [unit, *children], period)
-    view = views.get((unit["level"], unit["code"], period.semester))
-    as_of = view.get("as_of") if view else None
+    figures = figures_of(db, [unit, *children], period, options or default_options(), viewer=caller)
+    as_of = figures[0]["as_of"]
     return {
-        **_unit_figures(unit, views, period, options),
+        **figures[0],
         "parent": _parent(unit),
         "period": period_dict(period),
         "age_seconds": (utcnow() - as_of).total_seconds() if as_of else None,
-        "children": [_unit_figures(c, views, period, options) for c in children],
+        "children": figures[1:],
     }
+
+
+def default_options() -> ReadOptions:
+    return ReadOptions(Settings.committee_inactive_days, today(), Settings.achievement_min_tested)
+
+
+def scoped_unit(db: Database, caller: Principal, level: str, code: str) -> dict[str, Any]:
+    """The unit document, if it exists and the caller's scope covers it."""
+    unit = db[UNITS].find_one({"_id": unit_key(level, code)})
+    if unit is None or not caller.covers(Org.from_dict(unit.get("org", {}))):
+        raise NotFound(f"no {level} {code!r} in your scope")
+    return unit
+
+
+def figures_of(
+    db: Database,
+    units: list[dict[str, Any]],
+    period: Period,
+    options: ReadOptions,
+    viewer: Principal | None = None,
+) -> list[dict[str, Any]]:
+    """The figures of each unit document for `period`, in a few reads whatever the number of units.
+    `viewer` None is the platform itself (alerts, analyses): it sees small cells."""
+    views = _views(db, units, period)
+    results = _results(db, units, results_year(period))
+    return [_unit_figures(u, views, results, period, options, viewer) for u in units]
+
+
+def results_year(period: Period) -> int:
+    """The latest academic year whose results can be known in `period` (tests are sat in semester 2)."""
+    return period.academic_year if period.semester == RESULT_SEMESTER else period.academic_year - 1
 
 
 def _views(
@@ -81,31 +114,70 @@ def _views(
     ]
     return {
         (doc["level"], doc["code"], doc["period"]["semester"]): doc
-        for doc in db[VIEWS].find({"_id": {"$in": keys}})
+        for doc in db[VIEWS].find({"_id": {"$in": keys}}, {"achievement": 0})
     }
+
+
+def _results(db: Database, units: list[dict[str, Any]], up_to: int) -> dict[tuple[str, str, int], Section]:
+    """The `achievement` sections of the units, their provinces and the nation for the results years that can
+    matter (the latest up to `up_to`, a few back, and the year before it), in one read."""
+    wanted = {(u["level"], u["code"]) for u in units} | {("national", NATIONAL)}
+    wanted |= {("province", p) for u in units if (p := u.get("org", {}).get("province_code"))}
+    keys = [
+        view_key(level, code, {"academic_year": year, "semester": RESULT_SEMESTER})
+        for level, code in wanted
+        for year in range(up_to - RESULTS_LOOKBACK - 1, up_to + 1)
+    ]
+    found = db[VIEWS].find({"_id": {"$in": keys}, "achievement": {"$exists": True}}, ACHIEVEMENT_FIELDS)
+    return {(d["level"], d["code"], d["period"]["academic_year"]): d["achievement"] for d in found}
+
+
+def _by_year(
+    results: dict[tuple[str, str, int], Section], level: str, code: str | None
+) -> dict[int, Section]:
+    return {year: section for (lvl, c, year), section in results.items() if (lvl, c) == (level, code)}
 
 
 def _unit_figures(
     unit: dict[str, Any],
     views: dict[tuple[str, str, int], dict[str, Any]],
+    results: dict[tuple[str, str, int], Section],
     period: Period,
     options: ReadOptions,
+    viewer: Principal | None,
 ) -> dict[str, Any]:
     view = views.get((unit["level"], unit["code"], period.semester))
     earlier = views.get((unit["level"], unit["code"], 1)) if period.semester == 2 else None
     school = unit["level"] == "school"
     schools_total = 1 if school else unit.get("schools_total", 0)
     teachers_total = unit.get("teachers", 0) if school else unit.get("teachers_total", 0)
+    org = unit.get("org", {})
+    hide = options.min_tested if school and not sees_small_cells(viewer, org) else None
     return {
         "level": unit["level"],
         "code": unit["code"],
         "name_th": unit.get("name_th", unit["code"]),
         "name_en": unit.get("name_en", unit["code"]),
+        "org": org,
         "as_of": view.get("as_of") if view else None,
-        "supervision": supervision_figures(view, schools_total),
+        "supervision": supervision_figures(view, schools_total, unit.get("latest_visit_date"), options.today),
         "training": training_figures(view, teachers_total, earlier),
         "committee": committee_figures(view, unit.get("committees"), options.today, options.inactive_days),
+        "achievement": achievement_figures(
+            _by_year(results, unit["level"], unit["code"]),
+            _by_year(results, "province", org.get("province_code")),
+            _by_year(results, "national", NATIONAL),
+            up_to=results_year(period),
+            hide_below=hide,
+        ),
     }
+
+
+def sees_small_cells(viewer: Principal | None, org: dict[str, Any]) -> bool:
+    """The platform, and staff of the school, its cluster or its ESA area, see a school's small cells."""
+    if viewer is None:
+        return True
+    return viewer.scope_level in ("school", "cluster", "esa") and viewer.covers(Org.from_dict(org))
 
 
 def _parent(unit: dict[str, Any]) -> dict[str, str] | None:

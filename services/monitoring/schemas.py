@@ -60,7 +60,16 @@ class SupervisionFiguresSchema(Schema):
     follow_ups_open = fields.Integer()
     follow_ups_overdue = fields.Integer()
     follow_ups_completed = fields.Integer()
-    last_visit_date = fields.String(allow_none=True)
+    last_visit_date = fields.String(allow_none=True, metadata={"description": "latest visit this semester"})
+    follow_up_completion_rate = fields.Float(
+        allow_none=True, metadata={"description": "follow_ups_completed / follow_ups_opened"}
+    )
+    latest_visit_date = fields.String(
+        allow_none=True, metadata={"description": "a school's latest visit in any semester"}
+    )
+    days_since_visit = fields.Integer(
+        allow_none=True, metadata={"description": "days from a school's latest visit to today"}
+    )
 
 
 class TrainingFiguresSchema(Schema):
@@ -87,6 +96,8 @@ class TrainingFiguresSchema(Schema):
     pd_hours_per_teacher = fields.Float(allow_none=True)
     teachers_meeting_pd_target = fields.Integer(metadata={"description": "academic year to date"})
     share_meeting_pd_target = fields.Float(allow_none=True)
+    pd_hours_year = fields.Float(metadata={"description": "PD hours credited this academic year to date"})
+    pd_hours_year_per_teacher = fields.Float(allow_none=True)
 
 
 class AttendanceCountsSchema(Schema):
@@ -153,6 +164,39 @@ class CommitteeFiguresSchema(Schema):
     )
 
 
+class AchievementResultSchema(Schema):
+    test = fields.String()
+    grade = fields.String()
+    subject = fields.String()
+    subject_name_th = fields.String()
+    subject_name_en = fields.String()
+    mean = fields.Float(allow_none=True, metadata={"description": "weighted by pupils tested"})
+    tested = fields.Integer(allow_none=True)
+    schools = fields.Integer(metadata={"description": "schools with a result"})
+    previous_mean = fields.Float(allow_none=True)
+    previous_tested = fields.Integer(allow_none=True)
+    change = fields.Float(allow_none=True, metadata={"description": "mean − previous_mean, in points"})
+    province_mean = fields.Float(allow_none=True)
+    national_mean = fields.Float(allow_none=True)
+    suppressed = fields.Boolean(
+        metadata={"description": "fewer pupils tested than the small-cell threshold: hidden from this reader"}
+    )
+    previous_suppressed = fields.Boolean()
+
+
+class AchievementFiguresSchema(Schema):
+    academic_year = fields.Integer(
+        allow_none=True, metadata={"description": "results year shown: the latest up to the period"}
+    )
+    previous_year = fields.Integer(allow_none=True)
+    onet_mean = fields.Float(allow_none=True, metadata={"description": "O-NET over subjects and grades"})
+    onet_tested = fields.Integer()
+    onet_previous_mean = fields.Float(allow_none=True)
+    onet_change = fields.Float(allow_none=True)
+    suppressed = fields.Boolean()
+    results = fields.List(fields.Nested(AchievementResultSchema))
+
+
 class UnitViewSchema(Schema):
     level = fields.String()
     code = fields.String()
@@ -162,6 +206,8 @@ class UnitViewSchema(Schema):
     supervision = fields.Nested(SupervisionFiguresSchema)
     training = fields.Nested(TrainingFiguresSchema)
     committee = fields.Nested(CommitteeFiguresSchema)
+    achievement = fields.Nested(AchievementFiguresSchema)
+    org = fields.Dict(metadata={"description": "the unit's org path"})
 
 
 class ViewSchema(UnitViewSchema):

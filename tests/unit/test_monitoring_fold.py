@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from services.monitoring.figures import supervision_figures
@@ -116,3 +117,18 @@ def test_merge_keeps_set_on_insert_out_of_touched_fields() -> None:
     b = Change("views", "k", inc={"n": 2}, max={"as_of": 5})
     update = merge_changes([a, b])[("views", "k")].as_update()
     assert update == {"$inc": {"n": 3}, "$max": {"as_of": 5}, "$setOnInsert": {"created": 1}}
+
+
+def test_a_visit_moves_the_schools_latest_visit_in_any_semester() -> None:
+    merged = fold([visit_completed(visit_id="V1")])
+    school = merged[("units", unit_key("school", "13010001"))]
+    assert school.max == {"latest_visit_date": "2026-11-20"}
+    assert ("units", unit_key("cluster", "13P1-C01")) not in merged  # a school-level fact only
+
+
+def test_days_since_visit_and_follow_up_completion_are_derived_on_read() -> None:
+    view = {"supervision": {"follow_ups_opened": 4, "follow_ups_completed": 3}}
+    figures = supervision_figures(view, 1, latest_visit="2026-09-01", today=date(2026, 11, 23))
+    assert figures["days_since_visit"] == 83 and figures["follow_up_completion_rate"] == 0.75
+    never = supervision_figures(None, 1, latest_visit=None, today=date(2026, 11, 23))
+    assert never["days_since_visit"] is None and never["follow_up_completion_rate"] is None

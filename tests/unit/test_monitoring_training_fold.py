@@ -130,10 +130,11 @@ def test_training_figures() -> None:
             "teachers_meeting_target": 2,
         }
     }
-    semester_one = {"training": {"teachers_meeting_target": 3}}
+    semester_one = {"training": {"teachers_meeting_target": 3, "pd_hours": 30}}
     figures = training_figures(view, teachers_total=10, earlier_this_year=semester_one)
     assert figures["completion_rate"] == 0.75
     assert figures["sessions_held"] == 4
     assert figures["pd_hours_per_teacher"] == 9.0
     assert figures["teachers_meeting_pd_target"] == 5 and figures["share_meeting_pd_target"] == 0.5
+    assert figures["pd_hours_year"] == 120 and figures["pd_hours_year_per_teacher"] == 12.0
     assert training_figures(None, 0, None)["completion_rate"] is None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.monitoring.views import VIEWS, Event, ViewBatch, view_key
+from services.monitoring.views import UNITS, VIEWS, Event, ViewBatch, unit_key, view_key
 
 SECTION = "supervision"
 
@@ -37,6 +37,13 @@ def on_visit_completed(batch: ViewBatch, event: Event) -> None:
         batch.remember(VIEWS, key, {SECTION: {"visits_done": 1}})
         inc["schools_visited"] = 1
     batch.views(SECTION, event, event["org"], inc=inc, max={"last_visit_date": p["visit_date"]})
+    # the latest visit in any semester, for "not visited for N days"
+    batch.change(
+        UNITS,
+        unit_key("school", p["school_code"]),
+        max={"latest_visit_date": p["visit_date"]},
+        on_insert={"level": "school", "code": p["school_code"]},
+    )
 
 
 def on_visit_cancelled(batch: ViewBatch, event: Event) -> None:
