@@ -44,7 +44,7 @@ def latest_year(sections: dict[int, Section], up_to: int) -> int | None:
     return max(years, default=None)
 
 
-def _headline(section: Section | None) -> tuple[float | None, int]:
+def headline_mean(section: Section | None) -> tuple[float | None, int]:
     cells = [c for t, _, _, c in _cells(section or {}) if t == HEADLINE_TEST]
     tested = int(sum(c.get("tested", 0) for c in cells))
     return (round(sum(c.get("sum", 0) for c in cells) / tested, 2) if tested > 0 else None), tested
@@ -74,8 +74,8 @@ def achievement_figures(
     now, before = own[year], own.get(year - 1)
     rows = [_row(now, before, province.get(year), national.get(year), key, hide_below) for key in _keys(now)]
     hidden = any(r["suppressed"] or r["previous_suppressed"] for r in rows if r["test"] == HEADLINE_TEST)
-    mean, tested = _headline(now)
-    previous_mean, _ = _headline(before)
+    mean, tested = headline_mean(now)
+    previous_mean, _ = headline_mean(before)
     return {
         "academic_year": year,
         "previous_year": year - 1 if before else None,
