@@ -2,9 +2,11 @@
 
 For the latest results year up to the period asked for: the mean of every test, grade and subject weighted by
 pupils tested, next to the province and national means, with the change from the year before, and the
-O-NET mean over all its subjects and grades. Small cells: a school result with fewer pupils tested than the
-threshold is hidden from users outside the school and its ESA area (`hide_below`), and so is any figure that
-would let it be worked out (the school's O-NET mean and change).
+O-NET mean over all its subjects and grades. Small cells: a result with fewer pupils tested than the threshold
+is hidden from readers outside its school's ESA area (`hide_below`; for a province or the nation, that is
+every reader), and so is any figure that would let it be worked out: the unit's O-NET mean and change, and a
+province or national comparison mean resting on fewer pupils than the threshold (hidden from everyone, as it
+may be one other school's result).
 """
 
 from __future__ import annotations
@@ -29,9 +31,9 @@ def _cell(section: Section | None, test: str, grade: str, subject: str) -> dict[
     return (section or {}).get(test, {}).get(grade, {}).get(subject, {})
 
 
-def _mean(cell: dict[str, float]) -> float | None:
+def _mean(cell: dict[str, float], at_least: int = 1) -> float | None:
     tested = cell.get("tested", 0)
-    return round(cell.get("sum", 0) / tested, 2) if tested > 0 else None
+    return round(cell.get("sum", 0) / tested, 2) if tested >= max(at_least, 1) else None
 
 
 def _change(now: float | None, before: float | None) -> float | None:
@@ -55,10 +57,12 @@ def achievement_figures(
     province: dict[int, Section],
     national: dict[int, Section],
     up_to: int,
-    hide_below: int | None = None,
+    min_tested: int,
+    small_cells_visible: bool = False,
 ) -> dict[str, Any]:
     """`own`, `province` and `national` are the unit's, its province's and the nation's sections by results
-    year. `hide_below`: the small-cell threshold when the reader may not see small cells, else None."""
+    year; `small_cells_visible` when the reader may see the unit's results however few were tested."""
+    hide_below = None if small_cells_visible else min_tested
     year = latest_year(own, up_to)
     if year is None:
         return {
@@ -72,7 +76,10 @@ def achievement_figures(
             "results": [],
         }
     now, before = own[year], own.get(year - 1)
-    rows = [_row(now, before, province.get(year), national.get(year), key, hide_below) for key in _keys(now)]
+    rows = [
+        _row(now, before, province.get(year), national.get(year), key, hide_below, min_tested)
+        for key in _keys(now)
+    ]
     hidden = any(r["suppressed"] or r["previous_suppressed"] for r in rows if r["test"] == HEADLINE_TEST)
     mean, tested = headline_mean(now)
     previous_mean, _ = headline_mean(before)
@@ -99,6 +106,7 @@ def _row(
     national: Section | None,
     key: tuple[str, str, str],
     hide_below: int | None,
+    min_tested: int,
 ) -> dict[str, Any]:
     test, grade, subject = key
     cell, previous = _cell(now, *key), _cell(before, *key)
@@ -119,8 +127,8 @@ def _row(
         "previous_mean": previous_mean,
         "previous_tested": None if small or previous_small else int(previous.get("tested", 0)),
         "change": _change(mean, previous_mean),
-        "province_mean": _mean(_cell(province, *key)),
-        "national_mean": _mean(_cell(national, *key)),
+        "province_mean": _mean(_cell(province, *key), min_tested),
+        "national_mean": _mean(_cell(national, *key), min_tested),
         "suppressed": small,
         "previous_suppressed": previous_small,
     }

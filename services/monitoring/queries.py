@@ -28,8 +28,8 @@ ACHIEVEMENT_FIELDS = {"level": 1, "code": 1, "period": 1, "achievement": 1}
 @dataclass(frozen=True)
 class ReadOptions:
     """How period-independent figures are judged: committees inactive for more than `inactive_days` and days
-    since a visit as of `today` (Thai calendar); school results with fewer than `min_tested` pupils are hidden
-    from readers outside the school and its ESA area."""
+    since a visit as of `today` (Thai calendar); results with fewer than `min_tested` pupils are hidden from
+    readers outside the unit's ESA area."""
 
     inactive_days: int
     today: date
@@ -152,7 +152,6 @@ def _unit_figures(
     schools_total = 1 if school else unit.get("schools_total", 0)
     teachers_total = unit.get("teachers", 0) if school else unit.get("teachers_total", 0)
     org = unit.get("org", {})
-    hide = options.min_tested if school and not sees_small_cells(viewer, org) else None
     return {
         "level": unit["level"],
         "code": unit["code"],
@@ -168,13 +167,14 @@ def _unit_figures(
             _by_year(results, "province", org.get("province_code")),
             _by_year(results, "national", NATIONAL),
             up_to=results_year(period),
-            hide_below=hide,
+            min_tested=options.min_tested,
+            small_cells_visible=sees_small_cells(viewer, org),
         ),
     }
 
 
 def sees_small_cells(viewer: Principal | None, org: dict[str, Any]) -> bool:
-    """The platform, and staff of the school, its cluster or its ESA area, see a school's small cells."""
+    """The platform, and staff of the unit's ESA area or of a unit inside it, see the unit's small cells."""
     if viewer is None:
         return True
     return viewer.scope_level in ("school", "cluster", "esa") and viewer.covers(Org.from_dict(org))
