@@ -33,7 +33,10 @@ def _share(part: float, whole: float) -> float | None:
 
 
 def supervision_figures(
-    view: dict[str, Any] | None, schools_total: int, latest_visit: str | None = None, today: date | None = None
+    view: dict[str, Any] | None,
+    schools_total: int,
+    latest_visit: str | None = None,
+    today: date | None = None,
 ) -> dict[str, Any]:
     """`latest_visit` is a school's latest completed visit in any semester (ISO date), for "not visited for
     N days" as of `today`."""
@@ -49,7 +52,9 @@ def supervision_figures(
     figures["schools_total"] = schools_total
     figures["coverage"] = round(figures["schools_visited"] / schools_total, 4) if schools_total else None
     figures["last_visit_date"] = counters.get("last_visit_date")
-    figures["follow_up_completion_rate"] = _share(figures["follow_ups_completed"], figures["follow_ups_opened"])
+    figures["follow_up_completion_rate"] = _share(
+        figures["follow_ups_completed"], figures["follow_ups_opened"]
+    )
     figures["latest_visit_date"] = latest_visit
     figures["days_since_visit"] = (
         (today - date.fromisoformat(latest_visit)).days if latest_visit and today else None
