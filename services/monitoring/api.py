@@ -13,6 +13,7 @@ from marshmallow import RAISE
 
 from services.monitoring import queries
 from services.monitoring.schemas import LagSchema, PeriodListSchema, ViewQuerySchema, ViewSchema
+from services.monitoring.views import LEVELS
 from shared.calendar import Period, today
 from shared.clients import kafka_consumer
 from shared.errors import NotFound
@@ -37,16 +38,19 @@ class ViewResource(MethodView):
         semester is used. Committee totals and inactivity are as of today, whatever the semester;
         `inactive_days` sets the inactivity threshold.
         """
-        if level not in ("school", "cluster", "esa", "province", "national") or not 0 < len(code) <= 40:
-            raise NotFound("unknown level")
-        current = queries.current_period()
-        period = Period(
-            args.get("academic_year", current.academic_year), args.get("semester", current.semester)
-        )
-        settings = resources().settings
-        inactive_days = args.get("inactive_days", settings.committee_inactive_days)
-        options = queries.ReadOptions(inactive_days, today(), settings.achievement_min_tested)
-        return queries.read_view(resources().store.db, principal(), level, code, period, options)
+        return read_unit(level, code, args)[0]
+
+
+def read_unit(level: str, code: str, args: dict[str, Any]) -> tuple[dict[str, Any], Period]:
+    """`queries.read_view` for validated query arguments (period, inactive_days): 404 outside one's scope."""
+    if level not in LEVELS or not 0 < len(code) <= 40:
+        raise NotFound("unknown level")
+    current = queries.current_period()
+    period = Period(args.get("academic_year", current.academic_year), args.get("semester", current.semester))
+    settings = resources().settings
+    inactive_days = args.get("inactive_days", settings.committee_inactive_days)
+    options = queries.ReadOptions(inactive_days, today(), settings.achievement_min_tested)
+    return queries.read_view(resources().store.db, principal(), level, code, period, options), period
 
 
 @blp.route("/periods")

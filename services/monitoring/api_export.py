@@ -1,0 +1,79 @@
+"""Export API: any view or indicator table as a CSV or XLSX download, under the same scope rules as the JSON.
+
+A new kind of export is a table function in `export.py` returning `(rows, columns)` and a route here that
+reads what it needs and calls `_send`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import RAISE, fields, validate
+
+from services.monitoring import export, indicators
+from services.monitoring.api import read_unit
+from services.monitoring.api_indicators import current_catalogue
+from services.monitoring.schemas import PeriodQuerySchema, ViewQuerySchema
+
+blp = Blueprint("export", __name__, url_prefix="/api/v1", description="Downloads as CSV or XLSX / ส่งออกข้อมูล")
+
+
+def _format() -> fields.String:
+    return fields.String(
+        load_default="csv",
+        validate=validate.OneOf(sorted(export.FORMATS)),
+        metadata={"description": "csv (UTF-8 with BOM, opens in Excel with Thai intact) or xlsx"},
+    )
+
+
+class ViewExportQuerySchema(ViewQuerySchema):
+    format = _format()
+
+
+class IndicatorExportQuerySchema(PeriodQuerySchema):
+    format = _format()
+
+
+FILE = {"schema": {"type": "string", "format": "binary"}}
+DOWNLOAD = {
+    "200": {
+        "description": "The table as an attachment",
+        "content": {"text/csv": FILE, export.XLSX_TYPE: FILE},
+    }
+}
+
+
+def _send(table: export.Table, filename: str, fmt: str) -> Response:
+    rows, columns = table
+    return export.download(rows, columns, filename, fmt)
+
+
+@blp.route("/export/views/<string:level>/<string:code>")
+class ViewExport(MethodView):
+    @blp.arguments(ViewExportQuerySchema, location="query", unknown=RAISE)
+    @blp.doc(responses=DOWNLOAD)
+    @blp.alt_response(404, description="No such unit in the caller's scope")
+    def get(self, args: dict[str, Any], level: str, code: str) -> Response:
+        """A unit's figures and its children's (as `/views`), one row per unit, the unit first.
+
+        Nested figures become dotted columns (`supervision.coverage`); lists such as
+        `achievement.results` are left out.
+        """
+        view, period = read_unit(level, code, args)
+        return _send(export.view_table(view), f"view-{level}-{code}-{period.key}", args["format"])
+
+
+@blp.route("/export/indicators/<string:level>/<string:code>")
+class IndicatorExport(MethodView):
+    @blp.arguments(IndicatorExportQuerySchema, location="query", unknown=RAISE)
+    @blp.doc(responses=DOWNLOAD)
+    @blp.alt_response(404, description="No such unit in the caller's scope")
+    def get(self, args: dict[str, Any], level: str, code: str) -> Response:
+        """The indicators of a unit and its children (as `/indicators/{level}/{code}`), one row per unit
+        and indicator, with value, target and status."""
+        view, period = read_unit(level, code, args)
+        table = indicators.evaluate_view(view, period, current_catalogue())
+        return _send(export.indicator_table(table), f"indicators-{level}-{code}-{period.key}", args["format"])
