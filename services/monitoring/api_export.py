@@ -1,4 +1,4 @@
-"""Export API: any view or indicator table as a CSV or XLSX download, under the same scope rules as the JSON.
+"""Export API: any view, indicator table, alert list or what-works analysis as a CSV or XLSX download, under the same scope rules as the JSON.
 
 A new kind of export is a table function in `export.py` returning `(rows, columns)` and a route here that
 reads what it needs and calls `_send`.
@@ -16,6 +16,7 @@ from marshmallow import RAISE, fields, validate
 from services.monitoring import export, indicators
 from services.monitoring.api import read_unit
 from services.monitoring.api_indicators import current_catalogue
+from services.monitoring.api_what_works import WhatWorksQuerySchema, analyse
 from services.monitoring.schemas import PeriodQuerySchema, ViewQuerySchema
 
 blp = Blueprint("export", __name__, url_prefix="/api/v1", description="Downloads as CSV or XLSX / ส่งออกข้อมูล")
@@ -77,3 +78,19 @@ class IndicatorExport(MethodView):
         view, period = read_unit(level, code, args)
         table = indicators.evaluate_view(view, period, current_catalogue())
         return _send(export.indicator_table(table), f"indicators-{level}-{code}-{period.key}", args["format"])
+
+
+class WhatWorksExportQuerySchema(WhatWorksQuerySchema):
+    format = _format()
+
+
+@blp.route("/export/what-works/<string:level>/<string:code>")
+class WhatWorksExport(MethodView):
+    @blp.arguments(WhatWorksExportQuerySchema, location="query", unknown=RAISE)
+    @blp.doc(responses=DOWNLOAD)
+    @blp.alt_response(404, description="No such ESA area or province in the caller's scope")
+    def get(self, args: dict[str, Any], level: str, code: str) -> Response:
+        """The what-works groups of an ESA area or province (as `/what-works`), one row per group."""
+        analysis = analyse(level, code, args.get("academic_year"))
+        name = f"what-works-{level}-{code}-{analysis['academic_year']}"
+        return _send(export.what_works_table(analysis), name, args["format"])

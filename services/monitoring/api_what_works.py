@@ -74,11 +74,14 @@ class WhatWorksResource(MethodView):
         """For an ESA area (`esa`) or a province: schools' O-NET change against comparable schools (same
         province and size category), grouped by their network's mix of the three models and by its activity
         intensity, with counts and spread. An association, not causation."""
-        if level not in ("esa", "province") or not 0 < len(code) <= 40:
-            raise NotFound("what works is analysed per ESA area (esa) or province")
-        db = resources().store.db
-        unit = queries.scoped_unit(db, principal(), level, code)
-        year = args.get("academic_year") or default_year(
-            db, unit, queries.results_year(queries.current_period())
-        )
-        return what_works(db, unit, year, resources().settings.achievement_min_tested)
+        return analyse(level, code, args.get("academic_year"))
+
+
+def analyse(level: str, code: str, year: int | None) -> dict[str, Any]:
+    """The analysis of a unit in the caller's scope; the latest results year when `year` is None."""
+    if level not in ("esa", "province") or not 0 < len(code) <= 40:
+        raise NotFound("what works is analysed per ESA area (esa) or province")
+    db = resources().store.db
+    unit = queries.scoped_unit(db, principal(), level, code)
+    year = year or default_year(db, unit, queries.results_year(queries.current_period()))
+    return what_works(db, unit, year, resources().settings.achievement_min_tested)

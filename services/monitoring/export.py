@@ -185,3 +185,13 @@ def _indicator_columns(indicator: dict[str, Any]) -> Row:
     renamed = {"code": "indicator_code", "name_th": "indicator_name_th", "name_en": "indicator_name_en"}
     renamed["unit"] = "indicator_unit"
     return {renamed.get(key, key): value for key, value in indicator.items()}
+
+
+def what_works_table(analysis: dict[str, Any]) -> Table:
+    """A `what_works` result: one row per group, grouped by model mix then by activity intensity."""
+    head = {key: analysis[key] for key in ("level", "code", "name_th", "name_en", "academic_year")}
+    rows = [
+        {**head, "grouping": "mix", **group, "mix": "+".join(group["mix"]) or "none"}
+        for group in analysis["by_mix"]
+    ] + [{**head, "grouping": "intensity", **group} for group in analysis["by_intensity"]]
+    return rows, columns_of(rows)

@@ -3,6 +3,8 @@ comparable schools, grouped by the network's mix of models and its activity inte
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -138,3 +140,12 @@ def test_outside_scope_or_a_level_not_analysed_is_not_found(client: FlaskClient)
     assert analysis(client, "/api/v1/what-works/esa/13P2", "esa", "13P1").status_code == 404
     assert analysis(client, "/api/v1/what-works/school/13010001").status_code == 404
     assert analysis(client, "/api/v1/what-works/province/13?limit=5").status_code == 422
+
+
+def test_the_analysis_downloads_as_csv_with_one_row_per_group(client: FlaskClient) -> None:
+    response = analysis(client, "/api/v1/export/what-works/province/13?format=csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+    by_group = {(r["grouping"], r["mix"] or r["band"]): r for r in rows}
+    assert by_group[("mix", "supervision")]["mean_relative_change"] == "3.3"
+    assert by_group[("intensity", "none")]["schools"] == "7" and len(rows) == 4
