@@ -57,6 +57,7 @@ PROCESSES: list[tuple[str, str, str]] = [
     ("achievement-relay", "module", "services.achievement.relay"),
     ("directory-relay", "module", "services.directory.relay"),
     ("monitoring-projector", "module", "services.monitoring.projector"),
+    ("monitoring-relay", "module", "services.monitoring.relay"),  # alerts: judged, then published
     ("supervision-directory-sync", "module", "services.supervision.directory_sync"),
     ("training-directory-sync", "module", "services.training.directory_sync"),
     ("committee-directory-sync", "module", "services.committee.directory_sync"),

@@ -15,9 +15,12 @@ from marshmallow import RAISE, fields, validate
 
 from services.monitoring import export, indicators
 from services.monitoring.api import read_unit
+from services.monitoring.api_alerts import STATUS_CHOICES, alert_rows
 from services.monitoring.api_indicators import current_catalogue
 from services.monitoring.api_what_works import WhatWorksQuerySchema, analyse
 from services.monitoring.schemas import PeriodQuerySchema, ViewQuerySchema
+from shared.schemas import StrictSchema
+from shared.web import principal, resources
 
 blp = Blueprint("export", __name__, url_prefix="/api/v1", description="Downloads as CSV or XLSX / ส่งออกข้อมูล")
 
@@ -94,3 +97,19 @@ class WhatWorksExport(MethodView):
         analysis = analyse(level, code, args.get("academic_year"))
         name = f"what-works-{level}-{code}-{analysis['academic_year']}"
         return _send(export.what_works_table(analysis), name, args["format"])
+
+
+class AlertExportQuerySchema(StrictSchema):
+    format = _format()
+    status = fields.String(load_default="open", validate=validate.OneOf(STATUS_CHOICES))
+
+
+@blp.route("/export/alerts/<string:level>/<string:code>")
+class AlertExport(MethodView):
+    @blp.arguments(AlertExportQuerySchema, location="query", unknown=RAISE)
+    @blp.doc(responses=DOWNLOAD)
+    @blp.alt_response(404, description="No such unit in the caller's scope")
+    def get(self, args: dict[str, Any], level: str, code: str) -> Response:
+        """The alerts of a unit and every unit below it (as `/alerts/{level}/{code}`), newest first."""
+        table = alert_rows(resources().store.db, principal(), level, code, args["status"])
+        return _send(table, f"alerts-{level}-{code}-{args['status']}", args["format"])

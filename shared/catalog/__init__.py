@@ -115,4 +115,4 @@ def _jsonable(payload: dict[str, Any]) -> dict[str, Any]:
 catalog = Catalog()
 
 # Importing the contract modules registers them (they only call catalog.register).
-from shared.catalog import achievement, committee, directory, supervision, training  # noqa: E402, F401
+from shared.catalog import achievement, committee, directory, monitoring, supervision, training  # noqa: E402, F401

@@ -31,6 +31,7 @@ WORKERS = {
     "committee-directory-sync": "services.committee.directory_sync",
     "achievement-directory-sync": "services.achievement.directory_sync",
     "projector": "services.monitoring.projector",
+    "monitoring-relay": "services.monitoring.relay",
 }
 
 
