@@ -98,7 +98,8 @@ def generate(schools: Iterable[DemoSchool], year: int = 2568, seed: int = 2568) 
     rows: list[dict[str, Any]] = []
     for school in schools:
         rng = random.Random(f"{seed}-{year}-{school.code}")
-        skill = rng.gauss(0, 6)  # a school's own level, the same in every test
+        # a school's own level, the same in every test: lasting, with a small change from year to year
+        skill = random.Random(f"{seed}-{school.code}").gauss(0, 6) + rng.gauss(0, 2)
         grades = 6 if school.level == "secondary" or school.students < 600 else 9
         per_grade = max(SMALL_CELL + 1, round(school.students / grades * rng.uniform(0.85, 1.05)))
         for test, grade, subjects in _sittings(school):
