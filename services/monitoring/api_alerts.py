@@ -11,9 +11,8 @@ from marshmallow import RAISE, Schema, fields, validate
 from pymongo.database import Database
 
 from services.monitoring import alerts, queries
-from services.monitoring.views import LEVELS
 from shared.auth import Principal
-from shared.errors import Invalid, NotFound
+from shared.errors import Invalid
 from shared.schemas import OrgOutSchema, StrictSchema
 from shared.web import principal, resources
 
@@ -121,13 +120,6 @@ class RuleListSchema(Schema):
     rules = fields.List(fields.Nested(RuleSchema))
 
 
-def _scoped(db: Database, caller: Principal, level: str, code: str) -> None:
-    """404 for an unknown level or a unit outside the caller's scope (the check `read_view` makes)."""
-    if level not in LEVELS or not 0 < len(code) <= 40:
-        raise NotFound("unknown level")
-    queries.scoped_unit(db, caller, level, code)
-
-
 @blp.route("/alerts/<string:level>/<string:code>")
 class AlertsResource(MethodView):
     @blp.arguments(AlertQuerySchema, location="query", unknown=RAISE)
@@ -140,7 +132,7 @@ class AlertsResource(MethodView):
         links to its evidence, the view its rule read.
         """
         db = resources().store.db
-        _scoped(db, principal(), level, code)
+        queries.scoped_unit(db, principal(), level, code)
         page_size = min(args["page_size"], resources().settings.max_page_size)
         query = alerts.list_query(level, code, args["status"], args.get("rule"))
         cursor = db[alerts.ALERTS].find(query).sort(alerts.NEWEST_FIRST)
@@ -173,7 +165,7 @@ def alert_rows(
     """The alerts of a unit and below as flat rows for a download (404 outside the caller's scope)."""
     if status not in STATUS_CHOICES:
         raise Invalid(f"unknown status {status!r}; one of {list(STATUS_CHOICES)}")
-    _scoped(db, caller, level, code)
+    queries.scoped_unit(db, caller, level, code)
     cursor = db[alerts.ALERTS].find(alerts.list_query(level, code, status)).sort(alerts.NEWEST_FIRST)
     rows = []
     for doc in cursor.limit(MAX_EXPORT_ROWS):

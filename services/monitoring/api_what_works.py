@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
 from services.monitoring import queries
-from services.monitoring.what_works import default_year, what_works
+from services.monitoring.what_works import what_works
 from shared.errors import NotFound
 from shared.schemas import StrictSchema
 from shared.web import principal, resources
@@ -83,5 +83,6 @@ def analyse(level: str, code: str, year: int | None) -> dict[str, Any]:
         raise NotFound("what works is analysed per ESA area (esa) or province")
     db = resources().store.db
     unit = queries.scoped_unit(db, principal(), level, code)
-    year = year or default_year(db, unit, queries.results_year(queries.current_period()))
+    up_to = queries.results_year(queries.current_period())
+    year = year or queries.latest_results_year(db, unit, up_to) or up_to
     return what_works(db, unit, year, resources().settings.achievement_min_tested)

@@ -9,9 +9,9 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 from pymongo.database import Database
 
-from services.monitoring.achievement_figures import Section, achievement_figures
+from services.monitoring.achievement_figures import Section, achievement_figures, latest_year
 from services.monitoring.figures import committee_figures, supervision_figures, training_figures
-from services.monitoring.views import NATIONAL, UNITS, VIEWS, unit_key, view_key
+from services.monitoring.views import LEVELS, NATIONAL, UNITS, VIEWS, unit_key, view_key
 from shared.achievement_tests import RESULT_SEMESTER
 from shared.auth import Principal
 from shared.calendar import Period, period_of, terms, today
@@ -21,6 +21,7 @@ from shared.projection import POSITIONS
 from shared.settings import Settings
 
 MAX_CHILDREN = 1000
+MAX_CODE = 40
 RESULTS_LOOKBACK = 3  # years searched back for the latest results (one more is read for the change)
 ACHIEVEMENT_FIELDS = {"level": 1, "code": 1, "period": 1, "achievement": 1}
 
@@ -77,6 +78,8 @@ def default_options() -> ReadOptions:
 
 def scoped_unit(db: Database, caller: Principal, level: str, code: str) -> dict[str, Any]:
     """The unit document, if it exists and the caller's scope covers it."""
+    if level not in LEVELS or not 0 < len(code) <= MAX_CODE:
+        raise NotFound("unknown level")
     unit = db[UNITS].find_one({"_id": unit_key(level, code)})
     if unit is None or not caller.covers(Org.from_dict(unit.get("org", {}))):
         raise NotFound(f"no {level} {code!r} in your scope")
@@ -130,6 +133,12 @@ def _results(db: Database, units: list[dict[str, Any]], up_to: int) -> dict[tupl
     ]
     found = db[VIEWS].find({"_id": {"$in": keys}, "achievement": {"$exists": True}}, ACHIEVEMENT_FIELDS)
     return {(d["level"], d["code"], d["period"]["academic_year"]): d["achievement"] for d in found}
+
+
+def latest_results_year(db: Database, unit: dict[str, Any], up_to: int) -> int | None:
+    """The latest results year up to `up_to` in which the unit has results."""
+    results = _results(db, [unit], up_to)
+    return latest_year(_by_year(results, unit["level"], unit["code"]), up_to)
 
 
 def _by_year(

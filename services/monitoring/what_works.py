@@ -248,16 +248,3 @@ def _group(
         "min_relative_change": round(values[0], 2),
         "max_relative_change": round(values[-1], 2),
     }
-
-
-def default_year(db: Database, unit: dict[str, Any], up_to: int) -> int:
-    """The latest results year up to `up_to` with results in the unit (else `up_to`)."""
-    keys = [
-        view_key(unit["level"], unit["code"], {"academic_year": y, "semester": RESULT_SEMESTER})
-        for y in range(up_to - 3, up_to + 1)
-    ]
-    years = [
-        d["period"]["academic_year"]
-        for d in db[VIEWS].find({"_id": {"$in": keys}, "achievement": {"$exists": True}}, {"period": 1})
-    ]
-    return max(years, default=up_to)
