@@ -7,13 +7,17 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # reinstalls only when pyproject.toml is newer than the last successful install
 STAMP := $(VENV)/.installed
+# the dashboard's front-end libraries, pinned in its package-lock.json (npm writes this file on install)
+DASHBOARD := services/monitoring/dashboard
+ASSETS := $(DASHBOARD)/node_modules/.package-lock.json
 
-.PHONY: help venv run test lint clean
+.PHONY: help venv assets run test lint clean
 
 help:
 	@echo "make venv   create $(VENV) (when missing) and install the project with its dev extras"
 	@echo "make run    run the whole platform locally in the foreground (Ctrl-C stops it; data in var/local)"
 	@echo "make test   ruff, then the whole pytest suite (starts its own broker and store)"
+	@echo "make assets install the dashboard's pinned front-end libraries (npm ci)"
 	@echo "make lint   ruff only"
 	@echo "make clean  remove var/ (local data and logs)"
 	@echo "PYTHON=...  interpreter used to create the venv (default: python3)"
@@ -26,10 +30,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-run: venv
+assets: $(ASSETS)
+
+$(ASSETS): $(DASHBOARD)/package-lock.json
+	npm ci --prefix $(DASHBOARD) --no-audit --no-fund --loglevel=error
+	@touch $(ASSETS)
+
+run: venv assets
 	$(PY) -m deploy.local.run
 
-test: venv
+test: venv assets
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 

@@ -70,6 +70,10 @@ class Settings:
     # optional JSON files overriding the indicator targets and alert thresholds kept as data in the service
     indicator_targets_file: str = ""
     alert_rules_file: str = ""
+    # the dashboard shows "projector lagging" above this many unprojected events
+    dashboard_lag_warn: int = 100
+    # demo runs only: the jsonl of demo users and tokens the sign-in page offers ("" in production)
+    demo_tokens_file: str = ""
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
 
     def db_name(self, service: str) -> str:
@@ -104,6 +108,8 @@ class Settings:
             "ANP_ACHIEVEMENT_MIN_TESTED": str(self.achievement_min_tested),
             "ANP_ALERT_INTERVAL_S": str(self.alert_interval_s),
             "ANP_INDICATOR_TARGETS_FILE": self.indicator_targets_file,
+            "ANP_DASHBOARD_LAG_WARN": str(self.dashboard_lag_warn),
+            "ANP_DEMO_TOKENS_FILE": self.demo_tokens_file,
             "ANP_ALERT_RULES_FILE": self.alert_rules_file,
         }
         env.update({f"ANP_{name.upper()}_PORT": str(port) for name, port in self.ports.items()})
@@ -147,5 +153,7 @@ class Settings:
             alert_interval_s=float(_env("ANP_ALERT_INTERVAL_S", str(d.alert_interval_s))),
             indicator_targets_file=_env("ANP_INDICATOR_TARGETS_FILE", d.indicator_targets_file),
             alert_rules_file=_env("ANP_ALERT_RULES_FILE", d.alert_rules_file),
+            dashboard_lag_warn=_int("ANP_DASHBOARD_LAG_WARN", d.dashboard_lag_warn),
+            demo_tokens_file=_env("ANP_DEMO_TOKENS_FILE", d.demo_tokens_file),
             ports={name: _int(f"ANP_{name.upper()}_PORT", port) for name, port in DEFAULT_PORTS.items()},
         )

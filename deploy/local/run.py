@@ -263,6 +263,8 @@ class Runner:
         if "monitoring" in self.settings.ports:
             live_view = f"http://{HOST}:{self.settings.ports['monitoring']}/api/v1/views/national/TH"
             table.add_row("live views", live_view, "(bearer token)", style="green")
+            dashboard = f"http://{HOST}:{self.settings.ports['monitoring']}/dashboard/"
+            table.add_row("dashboard", dashboard, "sign in as a demo user", style="bold green")
         table.add_row("kafka", self.settings.kafka_bootstrap, "", style="dim")
         table.add_row("mongo", self.settings.mongo_uri, "", style="dim")
         self.console.print(table)
@@ -388,6 +390,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = Settings.from_env()
+    if not settings.demo_tokens_file:  # a local demo: the dashboard's sign-in page offers the demo users
+        settings = settings.with_overrides(demo_tokens_file=str(args.data_dir.resolve() / "demo-tokens.jsonl"))
     procs = [] if args.only_infra else build_processes(settings)
     runner = Runner(settings, args.data_dir.resolve(), Console(), broker=args.broker)
     return runner.run(procs, seed=not args.no_seed, ready_timeout=args.ready_timeout)
