@@ -4,6 +4,7 @@ kafka_server   a fresh broker (ANP_TEST_BROKER=noida|tansu, default noida) on a 
 mongo_server   a fresh SecantusDB on a free port
 settings       shared.settings.Settings pointing at both, with a db_prefix unique to this run
 unique         a short unique string per test, for topic and group names
+stack          the whole system under gunicorn, seeded with the demo directory (e2e and browser tests)
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pytest
 
 from deploy.local.servers import KAFKA_KINDS, ServerProcess, free_port, start_kafka, start_mongo
 from shared.settings import Settings
+from tests.stack import Stack, run_stack
 
 # one id per pytest run: database names and the like never collide with an earlier run's leftovers
 RUN_ID = uuid.uuid4().hex[:8]
@@ -68,3 +70,8 @@ def settings(kafka_server: ServerProcess, mongo_server: ServerProcess) -> Settin
 def unique() -> str:
     """E.g. 'u3f9a1c2b' — valid in topic, group and database names."""
     return f"u{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session")
+def stack(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    yield from run_stack(settings, tmp_path_factory)

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from deploy.local.servers import wait_until
-from tests.e2e.conftest import Stack
+from tests.stack import Stack
 
 pytestmark = pytest.mark.e2e
 

@@ -15,7 +15,7 @@ from shared.calendar import today
 from shared.catalog import catalog
 from shared.clients import kafka_consumer
 from shared.settings import TOPICS
-from tests.e2e.conftest import Stack
+from tests.stack import Stack
 
 pytestmark = pytest.mark.e2e
 

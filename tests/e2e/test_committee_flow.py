@@ -11,7 +11,7 @@ import requests
 
 from deploy.local.servers import wait_until
 from shared.calendar import period_of, today
-from tests.e2e.conftest import Stack
+from tests.stack import Stack
 
 pytestmark = pytest.mark.e2e
 

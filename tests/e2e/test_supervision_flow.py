@@ -11,7 +11,7 @@ import requests
 
 from deploy.local.servers import wait_until
 from shared.calendar import period_of
-from tests.e2e.conftest import SERVICES, Stack
+from tests.stack import SERVICES, Stack
 
 pytestmark = pytest.mark.e2e
 

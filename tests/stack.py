@@ -1,4 +1,6 @@
-"""The whole system under gunicorn against the local servers, seeded with the demo directory."""
+"""The whole system under gunicorn against the local servers, seeded with the demo directory.
+
+The `stack` fixture (tests/conftest.py) starts it once per session for the e2e and browser tests."""
 
 from __future__ import annotations
 
@@ -16,8 +18,6 @@ from pymongo import MongoClient
 from deploy.local.servers import ServerProcess, ensure_topics, free_port, spawn, wait_until
 from shared.auth import issue_token
 from shared.settings import DEAD_LETTER_TOPIC, TOPICS, Settings
-
-pytestmark = pytest.mark.e2e
 
 SERVICES = ("monitoring", "supervision", "training", "committee", "achievement")
 WORKERS = {
@@ -52,8 +52,7 @@ class Stack:
         return self.mongo[self.settings.db_name(service)]
 
 
-@pytest.fixture(scope="session")
-def stack(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def run_stack(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     settings = settings.with_overrides(
         db_prefix=f"{settings.db_prefix}_e2e", ports={name: free_port() for name in SERVICES}
     )
