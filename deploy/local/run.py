@@ -75,6 +75,8 @@ SEED_STEPS: list[tuple[str, tuple[str, ...]]] = [
     ("the demo directory", ("{python}", "-m", "services.directory.cli", "import-demo")),
     ("the demo committees", ("{python}", "-m", "services.committee.cli", "seed-demo")),
     ("the demo achievement results", ("{python}", "-m", "services.achievement.cli", "seed-demo")),
+    # supervision, training and meetings over four semesters, through the services' HTTP APIs
+    ("the demo activity", ("{python}", "-m", "deploy.local.demo_activity")),
 ]
 TOKENS_ARGV = ("{python}", "-m", "shared.tokens", "demo")
 # ------------------------------------------------------------------------------------------------------
