@@ -34,6 +34,20 @@ class Period:
             return f"ภาคเรียนที่ {self.semester}/{self.academic_year}"
         return f"Semester {self.semester}/{self.academic_year - BE_OFFSET} (BE {self.academic_year})"
 
+    def previous(self) -> Period:
+        """The semester before: semester 1 of year Y follows semester 2 of year Y-1."""
+        if self.semester == 2:
+            return Period(self.academic_year, 1)
+        return Period(self.academic_year - 1, 2)
+
+
+def periods_ending(last: Period, count: int) -> list[Period]:
+    """The `count` semesters ending with `last`, oldest first."""
+    periods = [last]
+    while len(periods) < count:
+        periods.append(periods[-1].previous())
+    return periods[::-1]
+
 
 @dataclass(frozen=True)
 class Term:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from flask import current_app
@@ -22,6 +23,8 @@ blp = Blueprint(
 )
 
 _lag_consumer_lock = threading.Lock()
+LAG_CONNECT_TIMEOUT_MS = 2000  # the longest a request waits for an unreachable broker
+LAG_RETRY_S = 10.0  # after which the lag consumer is tried again
 
 
 @blp.route("/views/<string:level>/<string:code>")
@@ -41,12 +44,22 @@ class ViewResource(MethodView):
 
 def read_unit(level: str, code: str, args: dict[str, Any]) -> tuple[dict[str, Any], Period]:
     """`queries.read_view` for validated query arguments (period, inactive_days): 404 outside one's scope."""
+    period = requested_period(args)
+    view = queries.read_view(resources().store.db, principal(), level, code, period, read_options(args))
+    return view, period
+
+
+def requested_period(args: dict[str, Any]) -> Period:
+    """The semester of validated query arguments (academic_year, semester); the current one by default."""
     current = queries.current_period()
-    period = Period(args.get("academic_year", current.academic_year), args.get("semester", current.semester))
+    return Period(args.get("academic_year", current.academic_year), args.get("semester", current.semester))
+
+
+def read_options(args: dict[str, Any]) -> queries.ReadOptions:
+    """The configured thresholds (or the query's `inactive_days`), as of today."""
     settings = resources().settings
     inactive_days = args.get("inactive_days", settings.committee_inactive_days)
-    options = queries.ReadOptions(inactive_days, today(), settings.achievement_min_tested)
-    return queries.read_view(resources().store.db, principal(), level, code, period, options), period
+    return queries.ReadOptions(inactive_days, today(), settings.achievement_min_tested)
 
 
 @blp.route("/periods")
@@ -63,16 +76,24 @@ class LagResource(MethodView):
     def get(self) -> dict[str, Any]:
         """How far the projector is behind the broker, per partition."""
         settings = resources().settings
-        return queries.projector_lag(resources().store.db, settings.projector_group, _lag_consumer())
+        return queries.projector_lag(resources().store.db, settings.projector_group, lag_consumer())
 
 
-def _lag_consumer() -> Any:
-    """One group-less consumer per process for end offsets; None while the broker is unreachable."""
+def lag_consumer() -> Any:
+    """One group-less consumer per process for end offsets; None while the broker is unreachable.
+
+    Every open dashboard page polls the pulse, which asks this: a broker that does not answer costs one
+    bounded wait, then None at once until the retry time, rather than a long wait per request."""
     extensions = current_app.extensions
     with _lag_consumer_lock:
         if extensions.get("anp.lag_consumer") is None:
+            if time.monotonic() < extensions.get("anp.lag_consumer_retry_at", 0.0):
+                return None
             try:
-                extensions["anp.lag_consumer"] = kafka_consumer(resources().settings, group_id=None)
+                extensions["anp.lag_consumer"] = kafka_consumer(
+                    resources().settings, group_id=None, bootstrap_timeout_ms=LAG_CONNECT_TIMEOUT_MS
+                )
             except KafkaError:
+                extensions["anp.lag_consumer_retry_at"] = time.monotonic() + LAG_RETRY_S
                 return None
         return extensions["anp.lag_consumer"]

@@ -1,16 +1,29 @@
-"""The monitoring projection: every producer's events folded into the views, one module per producer."""
+"""The monitoring projection: every producer's events folded into the views, one module per producer, and
+each school's recent activity (folds/activity.py), which reads events the other folds handle too."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
-from services.monitoring.folds import achievement, committee, directory, supervision, training
+from services.monitoring.folds import achievement, activity, committee, directory, supervision, training
 from services.monitoring.views import Event, ViewBatch
 from shared.projection import Change, Lookup
 from shared.settings import TOPICS
 
-FOLDS = (directory, supervision, training, committee, achievement)
-HANDLERS = {event_type: handler for fold in FOLDS for event_type, handler in fold.HANDLERS.items()}
+FOLDS = (directory, supervision, training, committee, achievement, activity)
+Handler = Callable[[ViewBatch, Event], None]
+
+
+def _handlers() -> dict[str, list[Handler]]:
+    """Every fold's handler of each event type, in the order of FOLDS."""
+    handlers: dict[str, list[Handler]] = {}
+    for fold in FOLDS:
+        for event_type, handler in fold.HANDLERS.items():
+            handlers.setdefault(event_type, []).append(handler)
+    return handlers
+
+
+HANDLERS = _handlers()
 
 
 class MonitoringProjection:
@@ -26,7 +39,6 @@ class MonitoringProjection:
     def fold(self, events: list[Event], lookup: Lookup) -> list[Change]:
         batch = ViewBatch(events, lookup, [fold.preload for fold in FOLDS])
         for event in events:
-            handler: Any = HANDLERS.get(event["event_type"])
-            if handler is not None:
+            for handler in HANDLERS.get(event["event_type"], ()):
                 handler(batch, event)
         return batch.changes

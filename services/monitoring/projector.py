@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from services.monitoring.folds import activity
 from services.monitoring.projection import MonitoringProjection
 from shared.clients import kafka_consumer, kafka_producer, mongo_client
 from shared.projection import DeadLetters, ProjectionWriter, ProjectorRunner
@@ -21,6 +22,7 @@ def build_runner(settings: Settings) -> ProjectorRunner:
         store, MonitoringProjection(), settings.projector_group, DeadLetters(kafka_producer(settings))
     )
     writer.ensure_indexes()
+    activity.ensure_indexes(store.db)
     consumer = kafka_consumer(settings, group_id=settings.projector_group)
     return ProjectorRunner(writer, consumer, assignment=settings.projector_assignment)
 

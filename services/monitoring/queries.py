@@ -11,7 +11,7 @@ from pymongo.database import Database
 
 from services.monitoring.achievement_figures import Section, achievement_figures, latest_year
 from services.monitoring.figures import committee_figures, supervision_figures, training_figures
-from services.monitoring.views import LEVELS, NATIONAL, UNITS, VIEWS, unit_key, view_key
+from services.monitoring.views import LEVELS, NATIONAL, UNITS, VIEWS, levels_of, unit_key, view_key
 from shared.achievement_tests import RESULT_SEMESTER
 from shared.auth import Principal
 from shared.calendar import Period, period_of, terms, today
@@ -66,6 +66,7 @@ def read_view(
     return {
         **figures[0],
         "parent": _parent(unit),
+        "ancestors": ancestors(db, unit),
         "period": period_dict(period),
         "age_seconds": (utcnow() - as_of).total_seconds() if as_of else None,
         "children": figures[1:],
@@ -182,11 +183,33 @@ def _unit_figures(
     }
 
 
+# An anonymous reader of the public pages. `figures_of(viewer=None)` is the platform, which sees small cells,
+# so public reads pass this explicitly; its national scope level is never in an ESA area (no small cells).
+OUTSIDER = Principal(sub="public", name="public", role="public", scope_level="national", scope_code=None)
+
+
 def sees_small_cells(viewer: Principal | None, org: dict[str, Any]) -> bool:
     """The platform, and staff of the unit's ESA area or of a unit inside it, see the unit's small cells."""
     if viewer is None:
         return True
     return viewer.scope_level in ("school", "cluster", "esa") and viewer.covers(Org.from_dict(org))
+
+
+def ancestors(db: Database, unit: dict[str, Any]) -> list[dict[str, str]]:
+    """The units above `unit`, national first down to its parent, with their names (one read): breadcrumbs."""
+    below = LEVELS.index(unit["level"])
+    path = [(lvl, c) for lvl, c in levels_of(unit.get("org", {})) if LEVELS.index(lvl) > below][::-1]
+    keys = [unit_key(lvl, c) for lvl, c in path]
+    names = {d["_id"]: d for d in db[UNITS].find({"_id": {"$in": keys}}, {"name_th": 1, "name_en": 1})}
+    return [
+        {
+            "level": lvl,
+            "code": c,
+            "name_th": names.get(key, {}).get("name_th", c),
+            "name_en": names.get(key, {}).get("name_en", c),
+        }
+        for (lvl, c), key in zip(path, keys, strict=True)
+    ]
 
 
 def _parent(unit: dict[str, Any]) -> dict[str, str] | None:
@@ -196,12 +219,16 @@ def _parent(unit: dict[str, Any]) -> dict[str, str] | None:
     return {"level": level, "code": code}
 
 
-def projector_lag(db: Database, group: str, consumer: KafkaConsumer | None) -> dict[str, Any]:
-    """Per partition: the projector's stored position against the broker's end offset."""
+def projector_lag(
+    db: Database, group: str, consumer: KafkaConsumer | None, timeout_ms: int | None = None
+) -> dict[str, Any]:
+    """Per partition: the projector's stored position against the broker's end offset. `timeout_ms` bounds
+    the broker call (KafkaTimeoutError beyond it); None is the consumer's request timeout."""
     positions = list(db[POSITIONS].find({"group": group}).sort([("topic", 1), ("partition", 1)]))
     ends: dict[TopicPartition, int] = {}
     if consumer is not None:
-        ends = consumer.end_offsets([TopicPartition(p["topic"], p["partition"]) for p in positions])
+        partitions = [TopicPartition(p["topic"], p["partition"]) for p in positions]
+        ends = consumer.end_offsets(partitions, timeout_ms=timeout_ms)
     rows = []
     for p in positions:
         end = ends.get(TopicPartition(p["topic"], p["partition"]))

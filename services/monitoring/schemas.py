@@ -210,8 +210,19 @@ class UnitViewSchema(Schema):
     org = fields.Dict(metadata={"description": "the unit's org path"})
 
 
+class AncestorSchema(Schema):
+    level = fields.String()
+    code = fields.String()
+    name_th = fields.String()
+    name_en = fields.String()
+
+
 class ViewSchema(UnitViewSchema):
     parent = fields.Dict(allow_none=True)
+    ancestors = fields.List(
+        fields.Nested(AncestorSchema),
+        metadata={"description": "the units above, national first down to the parent (empty for national)"},
+    )
     period = fields.Nested(PeriodSchema)
     age_seconds = fields.Float(allow_none=True, metadata={"description": "seconds since `as_of`"})
     children = fields.List(fields.Nested(UnitViewSchema))

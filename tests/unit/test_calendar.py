@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from shared.calendar import Period, period_of
+from shared.calendar import Period, period_of, periods_ending
 
 
 @pytest.mark.parametrize(
@@ -24,3 +24,18 @@ def test_period_of(day: date, expected: Period) -> None:
 def test_labels_show_buddhist_era() -> None:
     assert Period(2569, 2).label("th") == "ภาคเรียนที่ 2/2569"
     assert "2026" in Period(2569, 2).label("en")
+
+
+def test_the_semester_before_crosses_the_academic_year() -> None:
+    assert Period(2569, 2).previous() == Period(2569, 1)
+    assert Period(2569, 1).previous() == Period(2568, 2)
+
+
+def test_periods_ending_are_oldest_first() -> None:
+    assert periods_ending(Period(2569, 1), 4) == [
+        Period(2567, 2),
+        Period(2568, 1),
+        Period(2568, 2),
+        Period(2569, 1),
+    ]
+    assert periods_ending(Period(2569, 2), 1) == [Period(2569, 2)]

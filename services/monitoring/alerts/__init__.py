@@ -11,6 +11,7 @@ from services.monitoring.alerts.state import (
     ensure_indexes,
     evaluate_units,
     list_query,
+    summary,
 )
 
 __all__ = [
@@ -33,5 +34,6 @@ __all__ = [
     "parse",
     "read_options",
     "rules",
+    "summary",
     "with_overrides",
 ]

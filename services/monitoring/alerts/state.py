@@ -254,6 +254,22 @@ def list_query(level: str, code: str, status: str = OPEN, rule: str | None = Non
 NEWEST_FIRST = [("changed_at", DESCENDING), ("_id", ASCENDING)]
 
 
+def summary(db: Database, level: str, code: str) -> tuple[int, datetime | None]:
+    """(open alerts, latest change) of a unit and every unit below it, in one aggregate over the org index."""
+    pipeline: list[dict[str, Any]] = [
+        {"$match": below(level, code)},
+        {
+            "$group": {
+                "_id": None,
+                "open": {"$sum": {"$cond": [{"$eq": ["$status", OPEN]}, 1, 0]}},
+                "changed_at": {"$max": "$changed_at"},
+            }
+        },
+    ]
+    found = next(db[ALERTS].aggregate(pipeline), None)
+    return (found["open"], found["changed_at"]) if found else (0, None)
+
+
 def ensure_indexes(db: Database) -> None:
     """Alerts listed per org unit and status, newest first; changed views and units found by their stamp."""
     for name in ORG_FIELD.values():
