@@ -28,6 +28,7 @@ from services.committee.commands import (
     ScheduleMeeting,
 )
 from services.committee.domain import (
+    HELD,
     NETWORK,
     SCHOOL_BOARD,
     ActionItem,
@@ -167,7 +168,8 @@ def _members(
 def _meeting_chain(repo: AbstractRepository, board_id: str, on: date, say: Callable[[str], None]) -> int:
     """One held meeting of the board, one resolution of it and one action item of that."""
     created = 0
-    meetings, _ = repo.list(Meeting, {"committee_id": board_id}, 1, 1)
+    # the held one: other meetings of the board (scheduled since, e.g. by tests) must not make the re-seed fail
+    meetings, _ = repo.list(Meeting, {"committee_id": board_id, "status": HELD}, 1, 1)
     if meetings:
         meeting = meetings[0]
     else:

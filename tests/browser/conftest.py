@@ -1,7 +1,8 @@
 """The dashboard in headless Chromium (Debian's package) driven by Playwright, against the whole stack.
 
 Each test gets a fresh browser context (Thai locale, Bangkok time). A test fails on any error in the browser
-console. `shot()` saves screenshots under test-artifacts/browser/ for people to look at.
+console, except the failed loads a test declares with `@pytest.mark.expected_http_errors(url_part, ...)`
+(Chromium logs every 4xx fetch, even one the page handles). `shot()` saves screenshots under test-artifacts/browser/ for people to look at.
 """
 
 from __future__ import annotations
@@ -48,11 +49,23 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     context.set_default_timeout(LIVE_TIMEOUT_MS)
     page = context.new_page()
     errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    marker = request.node.get_closest_marker("expected_http_errors")
+    expected = marker.args if marker else ()
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(f"{message.text} ({message.location.get('url')})")
+            if message.type == "error"
+            else None
+        ),
+    )
     page.on("pageerror", lambda error: errors.append(str(error)))
     yield page
     context.close()
-    assert not errors, f"errors in the browser console: {errors}"
+    unexpected = [
+        e for e in errors if not (e.startswith("Failed to load resource") and any(u in e for u in expected))
+    ]
+    assert not unexpected, f"errors in the browser console: {unexpected}"
 
 
 def dashboard(stack: Stack, path: str = "") -> str:

@@ -74,9 +74,9 @@ def vendor(name: str) -> Response:
 
 @blp.get("/dashboard/demo-users")
 def demo_users() -> Any:
-    """Demo runs only: the users and tokens the run command wrote, for one-click sign-in."""
+    """Demo runs only: the users and tokens the run command wrote, for one-click sign-in; elsewhere none."""
     source = resources().settings.demo_tokens_file
     if not source or not Path(source).is_file():
-        abort(404)
+        return {"users": []}
     lines = Path(source).read_text(encoding="utf-8").splitlines()
     return {"users": [json.loads(line) for line in lines if line.strip()]}
