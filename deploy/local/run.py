@@ -393,7 +393,9 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = Settings.from_env()
     if not settings.demo_tokens_file:  # a local demo: the dashboard's sign-in page offers the demo users
-        settings = settings.with_overrides(demo_tokens_file=str(args.data_dir.resolve() / "demo-tokens.jsonl"))
+        settings = settings.with_overrides(
+            demo_tokens_file=str(args.data_dir.resolve() / "demo-tokens.jsonl")
+        )
     procs = [] if args.only_infra else build_processes(settings)
     runner = Runner(settings, args.data_dir.resolve(), Console(), broker=args.broker)
     return runner.run(procs, seed=not args.no_seed, ready_timeout=args.ready_timeout)

@@ -66,7 +66,7 @@ def read_view(
     return {
         **figures[0],
         "parent": _parent(unit),
-        "ancestors": ancestors(db, unit),
+        "ancestors": ancestors(db, unit, caller),
         "period": period_dict(period),
         "age_seconds": (utcnow() - as_of).total_seconds() if as_of else None,
         "children": figures[1:],
@@ -195,18 +195,22 @@ def sees_small_cells(viewer: Principal | None, org: dict[str, Any]) -> bool:
     return viewer.scope_level in ("school", "cluster", "esa") and viewer.covers(Org.from_dict(org))
 
 
-def ancestors(db: Database, unit: dict[str, Any]) -> list[dict[str, str]]:
-    """The units above `unit`, national first down to its parent, with their names (one read): breadcrumbs."""
+def ancestors(db: Database, unit: dict[str, Any], caller: Principal) -> list[dict[str, Any]]:
+    """The units above `unit`, national first down to its parent, with their names (one read): breadcrumbs.
+    `in_scope` tells whether the caller may open that unit (a school director may not open the province)."""
     below = LEVELS.index(unit["level"])
     path = [(lvl, c) for lvl, c in levels_of(unit.get("org", {})) if LEVELS.index(lvl) > below][::-1]
     keys = [unit_key(lvl, c) for lvl, c in path]
-    names = {d["_id"]: d for d in db[UNITS].find({"_id": {"$in": keys}}, {"name_th": 1, "name_en": 1})}
+    docs = {
+        d["_id"]: d for d in db[UNITS].find({"_id": {"$in": keys}}, {"name_th": 1, "name_en": 1, "org": 1})
+    }
     return [
         {
             "level": lvl,
             "code": c,
-            "name_th": names.get(key, {}).get("name_th", c),
-            "name_en": names.get(key, {}).get("name_en", c),
+            "name_th": docs.get(key, {}).get("name_th", c),
+            "name_en": docs.get(key, {}).get("name_en", c),
+            "in_scope": caller.covers(Org.from_dict(docs.get(key, {}).get("org", {}))),
         }
         for (lvl, c), key in zip(path, keys, strict=True)
     ]

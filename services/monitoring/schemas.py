@@ -215,6 +215,7 @@ class AncestorSchema(Schema):
     code = fields.String()
     name_th = fields.String()
     name_en = fields.String()
+    in_scope = fields.Boolean(metadata={"description": "whether the caller may open this unit"})
 
 
 class ViewSchema(UnitViewSchema):

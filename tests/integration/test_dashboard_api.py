@@ -212,13 +212,29 @@ def test_me_needs_a_valid_token(world: World) -> None:
 
 def test_a_view_lists_its_ancestors_national_first(world: World) -> None:
     school = get(world, "/api/v1/views/school/13010001", ("teacher", "school", "13010001"), **PERIOD).json
+    # a teacher may open none of the units above the school: breadcrumbs name them without links
     assert school["ancestors"] == [
-        {"level": "national", "code": "TH", "name_th": "ประเทศไทย", "name_en": "Thailand"},
-        {"level": "province", "code": "13", "name_th": "ปทุมธานี", "name_en": "Pathum Thani"},
-        {"level": "esa", "code": "13P1", "name_th": "สพป. 13P1", "name_en": "PESA 13P1"},
-        {"level": "cluster", "code": "13P1-C01", "name_th": "กลุ่ม 1", "name_en": "Cluster 1"},
+        {"level": "national", "code": "TH", "name_th": "ประเทศไทย", "name_en": "Thailand", "in_scope": False},
+        {
+            "level": "province",
+            "code": "13",
+            "name_th": "ปทุมธานี",
+            "name_en": "Pathum Thani",
+            "in_scope": False,
+        },
+        {"level": "esa", "code": "13P1", "name_th": "สพป. 13P1", "name_en": "PESA 13P1", "in_scope": False},
+        {
+            "level": "cluster",
+            "code": "13P1-C01",
+            "name_th": "กลุ่ม 1",
+            "name_en": "Cluster 1",
+            "in_scope": False,
+        },
     ]
-    assert [a["code"] for a in get(world, "/api/v1/views/esa/13P2").json["ancestors"]] == ["TH", "13"]
+    by_area = get(world, "/api/v1/views/school/13010001", ("esa_officer", "esa", "13P1"), **PERIOD).json
+    assert [a["in_scope"] for a in by_area["ancestors"]] == [False, False, True, True]
+    national = get(world, "/api/v1/views/esa/13P2").json["ancestors"]
+    assert [(a["code"], a["in_scope"]) for a in national] == [("TH", True), ("13", True)]
     assert get(world, "/api/v1/views/national/TH").json["ancestors"] == []
 
 

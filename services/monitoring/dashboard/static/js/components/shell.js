@@ -55,7 +55,7 @@ export function setBreadcrumbs(items, current) {
   nav.hidden = !current;
   const list = nav.querySelector('ol');
   replace(list,
-    items.map((item) => h('li', null, h('a', { href: item.href }, item.label))),
+    items.map((item) => h('li', null, item.href ? h('a', { href: item.href }, item.label) : h('span', null, item.label))),
     current ? h('li', null, h('span', { 'aria-current': 'page' }, current)) : null);
 }
 

@@ -69,7 +69,8 @@ export function mountUnit({ route, root }) {
     if (!view || !indicators) return;
     setUnitBar({ title: pick(view), visible: true });
     const ancestors = view.ancestors || (view.parent ? [view.parent] : []);
-    setBreadcrumbs(ancestors.map((a) => ({ href: unitUrl(a.level, a.code, route.period), label: pick(a) || a.code })), pick(view));
+    // units above the user's own scope are named but not linked: opening them would only say "not found"
+    setBreadcrumbs(ancestors.map((a) => ({ href: a.in_scope === false ? null : unitUrl(a.level, a.code, route.period), label: pick(a) || a.code })), pick(view));
     const rows = indicators.unit?.indicators || [];
     renderTiles(parts.tiles, rows, data.trends?.indicators);
     const children = indicators.children || [];
