@@ -237,3 +237,27 @@ def test_the_national_map_colours_provinces_and_drills_into_one(page: Page, stac
     expect(page).to_have_url(re.compile(r"/dashboard/province/13"))
     expect(page.get_by_test_id("unit-title")).to_have_text(unit_name(stack, "province", "13"))
     shot(page, "province")
+
+
+@pytest.mark.expected_http_errors("/api/v1/pulse/")
+def test_the_page_says_when_the_projector_lags_and_when_the_service_cannot_be_reached(
+    page: Page, stack: Stack
+) -> None:
+    """The pulse's answers are replaced in the browser: the stack itself stays up for the other tests."""
+    sign_in(page, stack, area_officer(stack), f"school/{SCHOOL}")
+    liveness = page.get_by_test_id("liveness")
+    expect(liveness).to_have_attribute("data-state", "live")
+
+    def lagging(route: Any) -> None:
+        pulse = route.fetch().json()
+        route.fulfill(json={**pulse, "projector": {"status": "lagging", "lag": 4321}})
+
+    page.route("**/api/v1/pulse/**", lagging)
+    expect(liveness).to_have_attribute("data-state", "lagging")
+    expect(liveness).to_contain_text("4,321")
+    page.unroute("**/api/v1/pulse/**")
+    page.route("**/api/v1/pulse/**", lambda route: route.abort("connectionrefused"))
+    expect(liveness).to_have_attribute("data-state", "unreachable")
+    shot(page, "school-unreachable")
+    page.unroute("**/api/v1/pulse/**")
+    expect(liveness).to_have_attribute("data-state", "live")  # back by itself when the service answers again
