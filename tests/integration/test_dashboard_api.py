@@ -480,9 +480,21 @@ def test_public_indicators_match_the_signed_in_table_but_hide_small_cells(world:
     assert onet(children["13P2"]) is None and onet(children["13P1"]) == 42.0
 
 
+def test_public_trends_need_no_token_and_hide_small_cells_in_every_semester(world: World) -> None:
+    signed_in = get(world, "/api/v1/trends/province/13", semesters=3, **PERIOD).json
+    shown = public(world, "trends/province/13", semesters=3, **PERIOD)
+    assert shown.status_code == 200, shown.json
+    assert shown.json == signed_in  # nothing small in the province as a whole
+    own = get(world, "/api/v1/trends/esa/13P2", ("esa_officer", "esa", "13P2"), **PERIOD).json
+    outsider = public(world, "trends/esa/13P2", **PERIOD).json
+    assert own["indicators"][ONET][-1] == 30.0 and outsider["indicators"][ONET][-1] is None
+    assert public(world, "trends/school/13010001").status_code == 404
+
+
 @pytest.mark.parametrize(
     "path",
     [
+        "trends/cluster/13P1-C01",
         "indicators/school/13010001",
         "indicators/cluster/13P1-C01",
         "indicators/esa/NOPE",
@@ -517,7 +529,8 @@ def test_the_api_document_describes_the_new_endpoints(world: World) -> None:
     for path in ("/api/v1/me", "/api/v1/pulse/{level}/{code}", "/api/v1/trends/{level}/{code}"):
         assert spec["paths"][path]["get"]["responses"]["200"], path
     assert spec["paths"]["/api/v1/activity/school/{code}"]["get"]["parameters"]
-    for path in ("/api/v1/public/indicators/{level}/{code}", "/api/v1/public/periods"):
+    for path in ("/api/v1/public/indicators/{level}/{code}", "/api/v1/public/trends/{level}/{code}"):
         assert spec["paths"][path]["get"]["security"] == []
+    assert spec["paths"]["/api/v1/public/periods"]["get"]["security"] == []
     assert "ancestors" in spec["components"]["schemas"]["View"]["properties"]
     assert spec["components"]["schemas"]["Pulse"]["properties"]["projector"]
