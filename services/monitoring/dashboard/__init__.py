@@ -22,6 +22,7 @@ NODE_MODULES = HERE / "node_modules"
 VENDOR = {
     "chart.umd.min.js": "chart.js/dist/chart.umd.min.js",
     "axe.min.js": "axe-core/axe.min.js",
+    "thailand.svg": "@svg-maps/thailand/thailand.svg",
     **{
         f"sarabun-{subset}-{weight}-normal.woff2": f"@fontsource/sarabun/files/sarabun-{subset}-{weight}-normal.woff2"
         for subset in ("thai", "latin")

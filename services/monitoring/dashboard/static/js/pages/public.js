@@ -9,17 +9,17 @@ import { clearError, setBreadcrumbs, setPeriods, setUnitBar, showError } from '.
 import { section } from '../components/section.js';
 import { renderTiles } from '../components/tiles.js';
 import { childrenTable } from '../components/table.js';
-import { loadGrid, provinceMap } from '../components/map.js';
+import { loadProvinces, provinceMap } from '../components/map.js';
 
 const CHILD = { national: 'province', province: 'esa' };
 
-/** Public pages have no `ancestors`: national, and for an ESA area its province (named from the map's grid file). */
+/** Public pages have no `ancestors`: national, and for an ESA area its province (named from the map's province file). */
 async function crumbs(level, code, period) {
   const items = [{ href: publicUrl('national', 'TH', period), label: t('public_title') }];
   const province = level === 'esa' ? code.match(/^\d{2}/)?.[0] : null;
   if (province) {
-    const grid = await loadGrid().catch(() => null);
-    const entry = grid?.provinces.find((p) => p.code === province);
+    const list = await loadProvinces().catch(() => null);
+    const entry = list?.provinces.find((p) => p.code === province);
     items.push({ href: publicUrl('province', province, period), label: entry ? pick(entry) : province });
   }
   return level === 'national' ? [] : items;
