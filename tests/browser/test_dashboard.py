@@ -210,6 +210,8 @@ def test_the_public_page_needs_no_sign_in_and_shows_only_aggregates(page: Page, 
     expect(public).to_be_visible()
     expect(page.locator('[data-testid="map"] [data-province]')).to_have_count(77)
     expect(page.locator('table[data-testid="children"] tr[data-code="13"]')).to_be_visible()
+    coverage = public.locator('[data-testid="tile"][data-indicator="supervision_coverage"]')
+    expect(coverage.locator("svg.sparkline .sparkline-last")).to_have_count(1)  # a trend, read as an outsider
     shot(page, "public")
 
     page.locator('table[data-testid="children"] tr[data-code="13"] a').first.click()

@@ -37,6 +37,7 @@ export function mountPublic({ route, root }) {
   const { level, code } = route;
   const controller = new AbortController();
   let data = null;
+  let trends = null;
   const hrefFor = (row) => publicUrl(row.level || CHILD[level], row.code, route.period);
   const tiles = h('div', { class: 'tiles' });
   const asOf = h('p', { class: 'muted as-of' });
@@ -59,7 +60,7 @@ export function mountPublic({ route, root }) {
     setBreadcrumbs(items, level === 'national' ? null : unitName);
     replace(asOf, t('data_as_of', { date: formatDateTime(data.as_of) }));
     const rows = data.unit?.indicators || [];
-    renderTiles(tiles, rows);
+    renderTiles(tiles, rows, trends?.indicators);
     const children = data.children || [];
     childrenSection.hidden = children.length === 0;
     table.update(children, rows);
@@ -70,8 +71,14 @@ export function mountPublic({ route, root }) {
     loadPeriods({ auth: false }).then((periods) => {
       setPeriods(periods.periods, route.period || periods.current, (p) => navigate(publicUrl(level, code, p)));
     }).catch((error) => !controller.signal.aborted && showError(error.message));
+    const path = `${level}/${encodeURIComponent(code)}`;
+    const params = periodParams(route.period);
     try {
-      data = await api(`/public/indicators/${level}/${encodeURIComponent(code)}`, { auth: false, params: periodParams(route.period), signal: controller.signal });
+      [data, trends] = await Promise.all([
+        api(`/public/indicators/${path}`, { auth: false, params, signal: controller.signal }),
+        // sparklines are an extra: the tiles still show without them
+        api(`/public/trends/${path}`, { auth: false, params: { semesters: 6, ...params }, signal: controller.signal }).catch(() => null),
+      ]);
       clearError();
       render();
     } catch (error) {
