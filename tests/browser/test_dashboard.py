@@ -105,6 +105,37 @@ def test_sign_in_lands_on_own_area_and_drills_down_to_a_school(page: Page, stack
 
 
 @pytest.mark.expected_http_errors("/api/v1/views/school/50010001")
+def test_the_children_table_sorts_and_filters_and_every_file_comes_from_the_service(
+    page: Page, stack: Stack
+) -> None:
+    origins: set[str] = set()
+    page.on("request", lambda r: origins.add(r.url.split("/")[2]) if r.url.startswith("http") else None)
+    sign_in(page, stack, area_officer(stack), f"cluster/{CLUSTER}")
+    rows = page.locator('table[data-testid="children"] tbody tr')
+    expect(rows.first).to_be_visible()
+    codes = rows.evaluate_all("rows => rows.map(r => r.dataset.code)")
+    assert len(codes) > 2
+
+    name_header = page.locator('table[data-testid="children"] th:has(button[data-sort="name"])')
+    names = "rows => rows.map(r => r.querySelector('a').textContent)"
+    name_header.locator("button").click()
+    expect(name_header).to_have_attribute("aria-sort", "ascending")
+    ascending = rows.evaluate_all(names)
+    in_thai_order = "ns => ns.every((n, i) => i === 0 || ns[i - 1].localeCompare(n, 'th') <= 0)"
+    assert page.evaluate(in_thai_order, ascending), ascending
+    name_header.locator("button").click()
+    expect(name_header).to_have_attribute("aria-sort", "descending")
+    assert rows.evaluate_all(names) == ascending[::-1]
+
+    page.fill("#children-filter", SCHOOL)
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-code", SCHOOL)
+    page.fill("#children-filter", "")
+    expect(rows).to_have_count(len(codes))
+    # scripts, styles, fonts and map data: all from the service itself, no CDN
+    assert origins == {stack.url("monitoring", "").split("/")[2]}, origins
+
+
 def test_a_shared_link_opens_after_sign_in_and_other_areas_stay_closed(page: Page, stack: Stack) -> None:
     sign_in(page, stack, area_officer(stack), f"school/{SCHOOL}")
     expect(page).to_have_url(dashboard(stack, f"school/{SCHOOL}"))
