@@ -6,6 +6,7 @@ An object is inside the caller's scope when its org path has the caller's code a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,6 +25,7 @@ SCOPE_FIELDS = {
     "province": "province_code",
 }
 SCOPE_LEVELS = (*SCOPE_FIELDS, "national")
+PEM_BLOCK = re.compile(r"-----BEGIN [A-Z ]+-----.+?-----END [A-Z ]+-----", re.DOTALL)
 
 ROLES = (
     "supervisor",  # ศึกษานิเทศก์, acts within one ESA area
@@ -77,19 +79,23 @@ def decode_token(token: str, settings: Settings) -> Principal:
     algorithm = header.get("alg")
     if algorithm not in settings.jwt_algorithms:
         raise Unauthorized("token algorithm is not accepted")
-    key = _verification_key(algorithm, settings)
-    try:
-        claims = jwt.decode(
-            token,
-            key,
-            algorithms=[algorithm],
-            audience=settings.jwt_audience,
-            issuer=settings.jwt_issuer,
-            options={"require": ["exp", "iat", "iss", "aud", "sub"]},
-        )
-    except jwt.PyJWTError as err:
-        raise Unauthorized(f"invalid token: {err}") from err
-    return _principal(claims)
+    keys = _verification_keys(algorithm, settings)
+    for key in keys:
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[algorithm],
+                audience=settings.jwt_audience,
+                issuer=settings.jwt_issuer,
+                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+            )
+        except jwt.InvalidSignatureError:
+            continue  # during a rotation the token may be signed with the other key
+        except jwt.PyJWTError as err:
+            raise Unauthorized(f"invalid token: {err}") from err
+        return _principal(claims)
+    raise Unauthorized("invalid token: Signature verification failed")
 
 
 def issue_token(
@@ -125,12 +131,13 @@ def _header(token: str) -> dict[str, Any]:
         raise Unauthorized("malformed token") from err
 
 
-def _verification_key(algorithm: str, settings: Settings) -> str:
-    # HS and RS keys are never interchangeable: this blocks HS256-signed-with-the-public-key confusion.
+def _verification_keys(algorithm: str, settings: Settings) -> list[str]:
+    """The current key first, then the one being rotated out. HS and RS keys are never interchangeable: this
+    blocks HS256-signed-with-the-public-key confusion."""
     if algorithm.startswith("HS"):
-        return settings.jwt_secret
+        return [k for k in (settings.jwt_secret, settings.jwt_previous_secret) if k]
     if algorithm.startswith("RS") and settings.jwt_public_key:
-        return settings.jwt_public_key
+        return PEM_BLOCK.findall(settings.jwt_public_key)
     raise Unauthorized("token algorithm is not accepted")
 
 

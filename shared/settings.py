@@ -43,7 +43,9 @@ class Settings:
     # database names are prefixed so several deployments (or test runs) can share one server
     db_prefix: str = "anp"
     jwt_secret: str = "change-me-local-only-secret-at-least-32-bytes"
-    jwt_public_key: str = ""  # PEM; when set, RS256 tokens are accepted as well
+    jwt_public_key: str = ""  # PEM; when set, RS256 tokens are accepted as well (several PEM blocks: any of them)
+    # during a key rotation: the old HS256 secret, still accepted for verification, never used to sign
+    jwt_previous_secret: str = ""
     jwt_issuer: str = "anp-local"
     jwt_audience: str = "academic-network-platform"
     jwt_algorithms: tuple[str, ...] = ("HS256", "RS256")
@@ -89,6 +91,7 @@ class Settings:
             "ANP_DB_PREFIX": self.db_prefix,
             "ANP_JWT_SECRET": self.jwt_secret,
             "ANP_JWT_PUBLIC_KEY": self.jwt_public_key,
+            "ANP_JWT_PREVIOUS_SECRET": self.jwt_previous_secret,
             "ANP_JWT_ISSUER": self.jwt_issuer,
             "ANP_JWT_AUDIENCE": self.jwt_audience,
             "ANP_JWT_ALGORITHMS": ",".join(self.jwt_algorithms),
@@ -129,6 +132,7 @@ class Settings:
             db_prefix=_env("ANP_DB_PREFIX", d.db_prefix),
             jwt_secret=_env("ANP_JWT_SECRET", d.jwt_secret),
             jwt_public_key=_env("ANP_JWT_PUBLIC_KEY", d.jwt_public_key),
+            jwt_previous_secret=_env("ANP_JWT_PREVIOUS_SECRET", d.jwt_previous_secret),
             jwt_issuer=_env("ANP_JWT_ISSUER", d.jwt_issuer),
             jwt_audience=_env("ANP_JWT_AUDIENCE", d.jwt_audience),
             jwt_algorithms=tuple(_env("ANP_JWT_ALGORITHMS", ",".join(d.jwt_algorithms)).split(",")),
