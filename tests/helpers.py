@@ -1,4 +1,4 @@
-"""Helpers for tests: `from tests.helpers import wait_until, poll_records`."""
+"""Helpers for tests: `from tests.helpers import wait_until, poll_records, project_all`."""
 
 from __future__ import annotations
 
@@ -8,8 +8,14 @@ from typing import Any
 from kafka import KafkaConsumer
 
 from deploy.local.servers import free_port, port_open, wait_until
+from services.monitoring import queries
+from services.monitoring.projection import MonitoringProjection
+from shared.clients import kafka_consumer
+from shared.projection import DeadLetters, ProjectionWriter, ProjectorRunner
+from shared.settings import Settings
+from shared.store import Store
 
-__all__ = ["free_port", "poll_records", "port_open", "wait_until"]
+__all__ = ["free_port", "poll_records", "port_open", "project_all", "wait_until"]
 
 
 def poll_records(
@@ -35,3 +41,23 @@ def poll_records(
     except TimeoutError as exc:
         raise TimeoutError(f"{exc}; got {len(got)}: {got[:5]}") from None
     return got
+
+
+def project_all(settings: Settings, topics: list[str], group: str, store: Store) -> None:
+    """A real projector runner until it has read every topic to its end (lag 0 on each)."""
+    writer = ProjectionWriter(store, MonitoringProjection(topics), group, DeadLetters(None))
+    runner = ProjectorRunner(
+        writer, kafka_consumer(settings, group_id=group), assignment="all", poll_timeout_ms=100
+    )
+    ends = kafka_consumer(settings, group_id=None)
+
+    def caught_up() -> bool:
+        runner.step()
+        lag = queries.projector_lag(store.db, group, ends)
+        return len(lag["partitions"]) == len(topics) and lag["total_lag"] == 0
+
+    try:
+        wait_until(caught_up, timeout=30, interval=0, what="every event projected")
+    finally:
+        runner.consumer.close()
+        ends.close()

@@ -6,11 +6,22 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from services.monitoring.folds import achievement, activity, committee, directory, supervision, training
-from services.monitoring.views import Event, ViewBatch
+from services.monitoring.views import UNITS, VIEWS, Event, ViewBatch
 from shared.projection import Change, Lookup
 from shared.settings import TOPICS
 
 FOLDS = (directory, supervision, training, committee, achievement, activity)
+# every collection the folds write: the views and the state they keep to fold the next event (a rebuild
+# from the log starts with all of them empty)
+STATE_COLLECTIONS = (
+    UNITS,
+    VIEWS,
+    activity.ACTIVITY,
+    activity.PROGRAMMES,
+    committee.REGISTRY,
+    training.TEACHER_PERIODS,
+    training.TEACHER_YEARS,
+)
 Handler = Callable[[ViewBatch, Event], None]
 
 

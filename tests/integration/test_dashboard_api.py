@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from deploy.local.servers import ensure_topics, free_port, wait_until
+from deploy.local.servers import ensure_topics, free_port
 from services.monitoring import alerts, queries, relay
 from services.monitoring.app import create_app
 from services.monitoring.folds.activity import ACTIVITY
@@ -22,12 +22,13 @@ from services.monitoring.projection import MonitoringProjection
 from services.monitoring.views import UNITS, VIEWS, view_key
 from shared.auth import issue_token
 from shared.calendar import today
-from shared.clients import kafka_consumer, kafka_producer, mongo_client
+from shared.clients import kafka_producer, mongo_client
 from shared.envelope import Org
-from shared.projection import APPLIED, DeadLetters, ProjectionWriter, ProjectorRunner, Record
+from shared.projection import APPLIED, DeadLetters, ProjectionWriter, Record
 from shared.settings import Settings
 from shared.store import Store
 from tests.eventfactory import PERIOD, wire
+from tests.helpers import project_all
 from tests.integration.test_monitoring_api import SCHOOLS, committee_events, directory_events, visit
 
 pytestmark = pytest.mark.integration
@@ -127,26 +128,6 @@ class World:
 
     def client(self) -> FlaskClient:
         return self.app.test_client()
-
-
-def project_all(settings: Settings, topics: list[str], group: str, store: Store) -> None:
-    """A real projector runner until it has read every topic to its end (lag 0 on each)."""
-    writer = ProjectionWriter(store, MonitoringProjection(topics), group, DeadLetters(None))
-    runner = ProjectorRunner(
-        writer, kafka_consumer(settings, group_id=group), assignment="all", poll_timeout_ms=100
-    )
-    ends = kafka_consumer(settings, group_id=None)
-
-    def caught_up() -> bool:
-        runner.step()
-        lag = queries.projector_lag(store.db, group, ends)
-        return len(lag["partitions"]) == len(topics) and lag["total_lag"] == 0
-
-    try:
-        wait_until(caught_up, timeout=30, interval=0, what="every event projected")
-    finally:
-        runner.consumer.close()
-        ends.close()
 
 
 @pytest.fixture(scope="module")
