@@ -21,6 +21,7 @@ from pymongo.database import Database
 
 from shared.clients import kafka_consumer, kafka_producer, mongo_client
 from shared.envelope import Org
+from shared.heartbeat import beat
 from shared.projection import Change, DeadLetters, Lookup, ProjectionWriter, ProjectorRunner
 from shared.relay import run_forever
 from shared.settings import TOPICS, Settings
@@ -128,6 +129,7 @@ def sync_directory(settings: Settings, service: str, stop: threading.Event) -> N
 def _wait_for_topics(consumer: KafkaConsumer, topics: list[str], stop: threading.Event) -> bool:
     """`assignment="all"` takes the partitions known at start: wait until the topics exist."""
     while not stop.is_set():
+        beat()
         try:
             known = consumer.topics()  # refreshes the metadata
             if all(topic in known and consumer.partitions_for_topic(topic) for topic in topics):

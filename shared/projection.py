@@ -25,6 +25,7 @@ from pymongo.errors import PyMongoError
 
 from shared.catalog import InvalidEvent, catalog
 from shared.envelope import utcnow
+from shared.heartbeat import beat
 from shared.settings import DEAD_LETTER_TOPIC
 from shared.store import Store
 
@@ -327,6 +328,7 @@ class ProjectorRunner:
     def run(self, stop: threading.Event, on_batch: Callable[[BatchResult], None] | None = None) -> None:
         backoff = 0.2
         while not stop.is_set():
+            beat()  # liveness for a container healthcheck (no-op unless ANP_HEARTBEAT_FILE is set)
             try:
                 result = self.step()
                 backoff = 0.2

@@ -21,6 +21,7 @@ from pymongo.errors import PyMongoError
 from shared.calendar import today as calendar_today
 from shared.catalog import catalog
 from shared.envelope import utcnow
+from shared.heartbeat import beat
 from shared.store import OUTBOX, Store
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ class OutboxRelay:
         """Publish until `stop` is set; `jobs` run between batches (for example, a periodic sweep)."""
         backoff = idle_wait_s
         while not stop.is_set():
+            beat()  # liveness for a container healthcheck (no-op unless ANP_HEARTBEAT_FILE is set)
             try:
                 for job in jobs:
                     job()

@@ -43,7 +43,9 @@ class Settings:
     # database names are prefixed so several deployments (or test runs) can share one server
     db_prefix: str = "anp"
     jwt_secret: str = "change-me-local-only-secret-at-least-32-bytes"
-    jwt_public_key: str = ""  # PEM; when set, RS256 tokens are accepted as well (several PEM blocks: any of them)
+    jwt_public_key: str = (
+        ""  # PEM; when set, RS256 tokens are accepted as well (several PEM blocks: any of them)
+    )
     # during a key rotation: the old HS256 secret, still accepted for verification, never used to sign
     jwt_previous_secret: str = ""
     jwt_issuer: str = "anp-local"
@@ -76,6 +78,11 @@ class Settings:
     dashboard_lag_warn: int = 100
     # demo runs only: the jsonl of demo users and tokens the sign-in page offers ("" in production)
     demo_tokens_file: str = ""
+    # demo runs only: the host `deploy.local.demo_activity` and `deploy.seed` call; "{service}" in it becomes the
+    # service's name (in docker compose each service is its own host)
+    demo_api_host: str = "127.0.0.1"
+    # containers: the file a worker's loop touches as its liveness signal ("" = none; deploy/healthcheck.py)
+    heartbeat_file: str = ""
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
 
     def db_name(self, service: str) -> str:
@@ -114,6 +121,8 @@ class Settings:
             "ANP_DASHBOARD_LAG_WARN": str(self.dashboard_lag_warn),
             "ANP_DEMO_TOKENS_FILE": self.demo_tokens_file,
             "ANP_ALERT_RULES_FILE": self.alert_rules_file,
+            "ANP_DEMO_API_HOST": self.demo_api_host,
+            "ANP_HEARTBEAT_FILE": self.heartbeat_file,
         }
         env.update({f"ANP_{name.upper()}_PORT": str(port) for name, port in self.ports.items()})
         return env
@@ -159,5 +168,7 @@ class Settings:
             alert_rules_file=_env("ANP_ALERT_RULES_FILE", d.alert_rules_file),
             dashboard_lag_warn=_int("ANP_DASHBOARD_LAG_WARN", d.dashboard_lag_warn),
             demo_tokens_file=_env("ANP_DEMO_TOKENS_FILE", d.demo_tokens_file),
+            demo_api_host=_env("ANP_DEMO_API_HOST", d.demo_api_host),
+            heartbeat_file=_env("ANP_HEARTBEAT_FILE", d.heartbeat_file),
             ports={name: _int(f"ANP_{name.upper()}_PORT", port) for name, port in DEFAULT_PORTS.items()},
         )

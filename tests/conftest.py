@@ -2,6 +2,8 @@
 
 kafka_server   a fresh broker (ANP_TEST_BROKER=noida|tansu, default noida) on a free port
 mongo_server   a fresh SecantusDB on a free port
+               ANP_TEST_INFRA=containers: both are the real images instead (apache/kafka, mongo as a replica
+               set) under testcontainers, which needs a Docker engine (DOCKER_HOST); see tests/containers/infra.py
 settings       shared.settings.Settings pointing at both, with a db_prefix unique to this run
 unique         a short unique string per test, for topic and group names
 stack          the whole system under gunicorn, seeded with the demo directory (e2e and browser tests)
@@ -17,6 +19,16 @@ import pytest
 
 from deploy.local.servers import KAFKA_KINDS, ServerProcess, free_port, start_kafka, start_mongo
 from shared.settings import Settings
+from tests.containers.infra import (
+    INFRA_KINDS,
+    INFRA_VARIABLE,
+    ContainerServer,
+    docker_engine,
+    docker_host,
+    infra_kind,
+    start_kafka_container,
+    start_mongo_container,
+)
 from tests.stack import Stack, run_stack
 
 # one id per pytest run: database names and the like never collide with an earlier run's leftovers
@@ -31,9 +43,23 @@ def pytest_configure(config: pytest.Config) -> None:
     # fail once, up front, rather than as an error in every test that needs the broker
     if _broker_kind() not in KAFKA_KINDS:
         raise pytest.UsageError(f"ANP_TEST_BROKER={_broker_kind()!r}: expected one of {KAFKA_KINDS}")
+    if infra_kind() not in INFRA_KINDS:
+        raise pytest.UsageError(f"{INFRA_VARIABLE}={infra_kind()!r}: expected one of {INFRA_KINDS}")
+    if infra_kind() == "containers":
+        # asked for explicitly: no engine is an error, not a silent fallback to the local servers
+        error = docker_engine()
+        if error:
+            raise pytest.UsageError(
+                f"{INFRA_VARIABLE}=containers, but no Docker engine answers at {docker_host()} ({error}). "
+                f"Start one or point DOCKER_HOST at it, or unset {INFRA_VARIABLE} to use the local servers."
+            )
 
 
-def _stop(server: ServerProcess) -> None:
+def _containers() -> bool:
+    return infra_kind() == "containers"
+
+
+def _stop(server: ServerProcess | ContainerServer) -> None:
     died = not server.alive()
     server.stop()
     if died:  # a server that crashed mid-session explains odd failures: say so loudly at teardown
@@ -41,7 +67,12 @@ def _stop(server: ServerProcess) -> None:
 
 
 @pytest.fixture(scope="session")
-def kafka_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def kafka_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess | ContainerServer]:
+    if _containers():
+        container = start_kafka_container()
+        yield container
+        _stop(container)
+        return
     base = tmp_path_factory.mktemp("kafka")
     server = start_kafka(base / "data", free_port(), kind=_broker_kind(), log_path=base / "kafka.log")
     yield server
@@ -49,7 +80,12 @@ def kafka_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPro
 
 
 @pytest.fixture(scope="session")
-def mongo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def mongo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess | ContainerServer]:
+    if _containers():
+        container = start_mongo_container()
+        yield container
+        _stop(container)
+        return
     base = tmp_path_factory.mktemp("mongo")
     server = start_mongo(base / "data", free_port(), log_path=base / "mongo.log")
     yield server
@@ -57,7 +93,9 @@ def mongo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPro
 
 
 @pytest.fixture(scope="session")
-def settings(kafka_server: ServerProcess, mongo_server: ServerProcess) -> Settings:
+def settings(
+    kafka_server: ServerProcess | ContainerServer, mongo_server: ServerProcess | ContainerServer
+) -> Settings:
     return Settings().with_overrides(
         kafka_bootstrap=kafka_server.address,
         mongo_uri=mongo_server.address,

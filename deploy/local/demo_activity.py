@@ -44,7 +44,7 @@ from shared.settings import Settings
 SEED = 2569
 PROVINCES = ("13", "50")
 SEMESTERS = 4  # the current semester and the three before it: this academic year and the previous one
-HOST = "127.0.0.1"
+HOST = "127.0.0.1"  # the default of ANP_DEMO_API_HOST (Settings.demo_api_host)
 KEY_PREFIX = "demo-activity"
 SYNC_WAIT_S = 30  # how long a write waits for the directory sync to bring a school or teacher it names
 
@@ -448,6 +448,13 @@ class ApiError(Exception):
     pass
 
 
+def base_url(settings: Settings, service: str) -> str:
+    """`http://host:port` of a service: ANP_DEMO_API_HOST (127.0.0.1 by default; `{service}` in it becomes the
+    service's name, its hostname under docker compose) and the service's ANP_<SERVICE>_PORT."""
+    host = (settings.demo_api_host or HOST).replace("{service}", service)
+    return f"http://{host}:{settings.ports[service]}"
+
+
 class Api:
     """The services' HTTP APIs, one bearer token per caller; a `requests` session per thread."""
 
@@ -477,7 +484,7 @@ class Api:
         self, service: str, method: str, path: str, token: str, body: Any = None, key: str | None = None,
         params: dict[str, Any] | None = None, retry_unknown_s: float = SYNC_WAIT_S,
     ) -> dict[str, Any]:  # fmt: skip
-        url = f"http://{HOST}:{self.settings.ports[service]}/api/v1{path}"
+        url = f"{base_url(self.settings, service)}/api/v1{path}"
         headers = {"Authorization": f"Bearer {token}"}
         if key:
             headers["Idempotency-Key"] = f"{KEY_PREFIX}:{key}"[:100]

@@ -63,7 +63,11 @@ def test_a_rebuild_from_the_log_equals_the_incremental_views(settings: Settings)
     positions = store.db[POSITIONS].count_documents({})
     deleted = rebuild.forget_projection(store.db, own.projector_group)
     print(f"forgotten: {deleted}")
-    assert positions >= len(topics) and deleted[POSITIONS] == positions and deleted["views"] == len(incremental["views"])
+    assert (
+        positions >= len(topics)
+        and deleted[POSITIONS] == positions
+        and deleted["views"] == len(incremental["views"])
+    )
     assert all(store.db[name].estimated_document_count() == 0 for name in STATE_COLLECTIONS)
 
     project_all(own, list(topics.values()), own.projector_group, store)
