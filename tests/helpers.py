@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from kafka import KafkaConsumer
+from kafka import KafkaConsumer, TopicPartition
 
 from deploy.local.servers import free_port, port_open, wait_until
 from services.monitoring import queries
@@ -15,7 +15,7 @@ from shared.projection import DeadLetters, ProjectionWriter, ProjectorRunner
 from shared.settings import Settings
 from shared.store import Store
 
-__all__ = ["free_port", "poll_records", "port_open", "project_all", "wait_until"]
+__all__ = ["free_port", "poll_records", "port_open", "project_all", "projected", "wait_until"]
 
 
 def poll_records(
@@ -43,8 +43,18 @@ def poll_records(
     return got
 
 
-def project_all(settings: Settings, topics: list[str], group: str, store: Store) -> None:
-    """A real projector runner until it has read every topic to its end (lag 0 on each)."""
+def projected(store: Store, group: str, topics: list[str], ends: KafkaConsumer) -> bool:
+    """Whether `group` has applied every event of `topics`: a stored position at the end of each partition
+    that holds events (positions are stored only for partitions the projector has read from)."""
+    partitions = [TopicPartition(t, p) for t in topics for p in ends.partitions_for_topic(t) or ()]
+    with_events = {tp for tp, end in ends.end_offsets(partitions).items() if end > 0}
+    lag = queries.projector_lag(store.db, group, ends)
+    read = {TopicPartition(row["topic"], row["partition"]) for row in lag["partitions"]}
+    return with_events <= read and lag["total_lag"] == 0
+
+
+def project_all(settings: Settings, topics: list[str], group: str, store: Store, timeout: float = 30) -> None:
+    """A real projector runner until it has read every topic to its end."""
     writer = ProjectionWriter(store, MonitoringProjection(topics), group, DeadLetters(None))
     runner = ProjectorRunner(
         writer, kafka_consumer(settings, group_id=group), assignment="all", poll_timeout_ms=100
@@ -53,11 +63,10 @@ def project_all(settings: Settings, topics: list[str], group: str, store: Store)
 
     def caught_up() -> bool:
         runner.step()
-        lag = queries.projector_lag(store.db, group, ends)
-        return len(lag["partitions"]) == len(topics) and lag["total_lag"] == 0
+        return projected(store, group, topics, ends)
 
     try:
-        wait_until(caught_up, timeout=30, interval=0, what="every event projected")
+        wait_until(caught_up, timeout=timeout, interval=0, what="every event projected")
     finally:
         runner.consumer.close()
         ends.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 
 from services.monitoring.folds import activity
@@ -16,10 +17,11 @@ from shared.store import Store
 log = logging.getLogger("projector")
 
 
-def build_runner(settings: Settings) -> ProjectorRunner:
+def build_runner(settings: Settings, topics: list[str] | None = None) -> ProjectorRunner:
+    """`topics`: the producers' topics (default: the platform's); tests give their own."""
     store = Store(mongo_client(settings), settings.db_name("monitoring"))
     writer = ProjectionWriter(
-        store, MonitoringProjection(), settings.projector_group, DeadLetters(kafka_producer(settings))
+        store, MonitoringProjection(topics), settings.projector_group, DeadLetters(kafka_producer(settings))
     )
     writer.ensure_indexes()
     activity.ensure_indexes(store.db)
@@ -27,9 +29,9 @@ def build_runner(settings: Settings) -> ProjectorRunner:
     return ProjectorRunner(writer, consumer, assignment=settings.projector_assignment)
 
 
-def main(stop: threading.Event) -> None:
+def main(stop: threading.Event, topics: list[str] | None = None) -> None:
     settings = Settings.from_env()
-    runner = build_runner(settings)
+    runner = build_runner(settings, topics)
     log.info(
         "projector started (%s assignment, group %s)", settings.projector_assignment, settings.projector_group
     )
@@ -42,4 +44,5 @@ def main(stop: threading.Event) -> None:
 
 
 if __name__ == "__main__":
-    run_forever(main)
+    # topics on the command line replace the platform's (the reliability tests use their own)
+    run_forever(lambda stop: main(stop, sys.argv[1:] or None))

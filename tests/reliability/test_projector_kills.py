@@ -1,0 +1,127 @@
+"""The projector killed with SIGKILL at random points, twenty times, while thousands of events flow (some of them
+delivered twice): its views end up exactly equal to those of a projector that was never disturbed, built from the
+same log. The oracle here is that undisturbed run over the same topics."""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from deploy.local.servers import ServerProcess, ensure_topics, spawn
+from services.monitoring.projection import STATE_COLLECTIONS
+from shared.clients import kafka_consumer, kafka_producer, mongo_client
+from shared.projection import APPLIED
+from shared.settings import Settings
+from shared.store import Store
+from tests.helpers import project_all, projected, wait_until
+from tests.integration.test_monitoring_api import SCHOOLS, directory_events, visit
+
+pytestmark = pytest.mark.integration
+
+EVENTS = 3000
+KILLS = 20
+DUPLICATE_EVERY = 10  # every tenth event is sent a second time
+TIMESTAMPS = {"projected_at", "as_of", "updated_at"}
+
+
+def snapshot(store: Store) -> dict[str, list[dict[str, object]]]:
+    strip = lambda doc: {k: v for k, v in doc.items() if k not in TIMESTAMPS}  # noqa: E731
+    return {
+        name: sorted((strip(d) for d in store.db[name].find()), key=lambda d: str(d["_id"]))
+        for name in STATE_COLLECTIONS
+    }
+
+
+def visits(rng: random.Random) -> list[bytes]:
+    return [visit(*rng.choice(SCHOOLS), f"V{n:05d}", rng.randint(1, 4)) for n in range(EVENTS)]
+
+
+def start_projector(settings: Settings, topics: list[str], log: Path) -> ServerProcess:
+    env = {**os.environ, **settings.to_env(), "PYTHONUNBUFFERED": "1"}
+    argv = [sys.executable, "-m", "services.monitoring.projector", *topics]
+    return spawn("projector", argv, log_path=log, env=env)
+
+
+def test_sigkilled_projectors_build_exactly_the_undisturbed_views(settings: Settings, tmp_path: Path) -> None:
+    unique = f"k{uuid.uuid4().hex[:8]}"
+    chaos = settings.with_overrides(
+        db_prefix=f"{settings.db_prefix}_{unique}c",
+        projector_group=f"{unique}-chaos",
+        projector_assignment="all",
+    )
+    calm = settings.with_overrides(
+        db_prefix=f"{settings.db_prefix}_{unique}o", projector_group=f"{unique}-calm"
+    )
+    topics = [f"{unique}.directory", f"{unique}.supervision"]
+    ensure_topics(settings.kafka_bootstrap, topics, partitions=3)
+    rng = random.Random(20261124)
+    stream = visits(rng)
+    producer = kafka_producer(settings)
+    for value in directory_events():
+        producer.send(topics[0], key=b"13", value=value)
+    producer.flush()
+
+    def flow() -> None:  # the events keep coming while the projector is being killed
+        for n, value in enumerate(stream):
+            key = str(n % 7).encode()
+            producer.send(topics[1], key=key, value=value)
+            if n % DUPLICATE_EVERY == 0:
+                producer.send(topics[1], key=key, value=value)
+            if n % 100 == 0:
+                producer.flush()
+                time.sleep(1.5)  # pacing: the stream lasts while the projector is killed again and again
+        producer.flush()
+
+    sender = threading.Thread(target=flow)
+    sender.start()
+    store = Store(mongo_client(chaos), chaos.db_name("monitoring"))
+    log = tmp_path / "projector.log"
+    kills = 0
+    try:
+        for _ in range(KILLS):
+            before = store.db[APPLIED].count_documents({})
+            projector = start_projector(chaos, topics, log)
+            # killed while it works: once it has applied something, at a random point after that
+            wait_until(
+                lambda b=before: store.db[APPLIED].count_documents({}) > b or not sender.is_alive(),
+                timeout=60,
+                what="the projector applying events",
+            )
+            time.sleep(rng.uniform(0, 0.3))
+            projector.kill()
+            kills += 1
+        sender.join()
+        projector = start_projector(chaos, topics, log)
+        ends = kafka_consumer(settings, group_id=None)
+        try:
+            wait_until(
+                lambda: projected(store, chaos.projector_group, topics, ends),
+                timeout=120,
+                what="the last projector catching up",
+            )
+        finally:
+            ends.close()
+        projector.stop()
+    finally:
+        sender.join()
+        producer.close()
+
+    oracle = Store(mongo_client(calm), calm.db_name("monitoring"))
+    project_all(calm, topics, calm.projector_group, oracle, timeout=120)
+    applied = store.db[APPLIED].count_documents({})
+    duplicates = EVENTS // DUPLICATE_EVERY + 1
+    print(f"events {EVENTS + duplicates} (duplicates {duplicates}), kills {kills}, applied once {applied}")
+    assert kills == KILLS
+    assert applied == len(directory_events()) + EVENTS
+    assert snapshot(store) == snapshot(oracle)
+    totals = next(d for d in store.db["views"].find({"level": "national"}))["supervision"]
+    assert totals["visits_done"] == EVENTS
+    store.client.close()
+    oracle.client.close()
