@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, pre_load, validate
@@ -9,14 +12,22 @@ from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_lo
 MAX_DEPTH = 8
 IF_MATCH = r'^(W/)?"?[0-9]{1,9}"?$'  # a version, optionally as a (weak) ETag
 MAX_STRING = 5000
+INT64 = range(-(2**63), 2**63)  # what the document store can hold
+SURROGATE = re.compile("[\ud800-\udfff]")  # a lone surrogate (from a "\\ud800" escape) is no text
 
 
 def _check(value: Any, path: str, depth: int, errors: dict[str, list[str]]) -> None:
     if depth > MAX_DEPTH:
         errors.setdefault(path or "_schema", []).append("nesting is too deep")
-    elif isinstance(value, dict):
+    elif isinstance(value, Mapping):  # a query string or headers arrive as a MultiDictProxy, not a dict
         for key, item in value.items():
-            if not isinstance(key, str) or key.startswith("$") or "." in key or "\x00" in key:
+            if (
+                not isinstance(key, str)
+                or key.startswith("$")
+                or "." in key
+                or "\x00" in key
+                or SURROGATE.search(key)
+            ):
                 errors.setdefault(path or "_schema", []).append(f"field name {key!r} is not allowed")
             else:
                 _check(item, f"{path}.{key}" if path else key, depth + 1, errors)
@@ -26,8 +37,17 @@ def _check(value: Any, path: str, depth: int, errors: dict[str, list[str]]) -> N
     elif isinstance(value, str):
         if value.startswith("$"):
             errors.setdefault(path, []).append("values may not start with '$'")
-        if "\x00" in value or len(value) > MAX_STRING:
+        if "\x00" in value or len(value) > MAX_STRING or SURROGATE.search(value):
             errors.setdefault(path, []).append("value is not allowed")
+    elif _out_of_range(value):
+        errors.setdefault(path or "_schema", []).append("number is out of range")
+
+
+def _out_of_range(value: Any) -> bool:
+    """1e309, NaN and Infinity (floats), or an integer the document store cannot hold."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    return isinstance(value, int) and not isinstance(value, bool) and value not in INT64
 
 
 class StrictSchema(Schema):
@@ -51,7 +71,9 @@ def Code(**kwargs: Any) -> fields.String:
 
 
 def Text(max_length: int = 500, **kwargs: Any) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
+    # documents what StrictSchema refuses in any string: a leading '$' and NUL characters
+    metadata = {"pattern": r"^[^$\x00][^\x00]*$", **kwargs.pop("metadata", {})}
+    return fields.String(validate=validate.Length(min=1, max=max_length), metadata=metadata, **kwargs)
 
 
 class OrgFilterSchema(StrictSchema):
@@ -106,7 +128,8 @@ class WriteHeadersSchema(Schema):
 
     idempotency_key = fields.String(
         data_key="Idempotency-Key",
-        validate=validate.Length(min=1, max=100),
+        # printable ASCII: what idempotency.claim accepts and an HTTP header carries unchanged
+        validate=validate.Regexp(r"^[ -~]{1,100}$", error="1-100 printable characters"),
         metadata={"description": "Repeat a write safely: the first response is stored and replayed."},
     )
 

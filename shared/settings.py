@@ -53,6 +53,11 @@ class Settings:
     jwt_algorithms: tuple[str, ...] = ("HS256", "RS256")
     max_body_bytes: int = 256 * 1024
     max_page_size: int = 200
+    # requests per caller (token subject, else client IP) per minute, shared by every worker and instance through
+    # the document store; 0 disables the limit
+    rate_limit_per_minute: int = 600
+    # origins allowed cross-origin access (browser CORS); empty = none
+    cors_origins: tuple[str, ...] = ()
     # kafka client tuning (INFRA.md): fast, robust failure detection on the local broker and in production
     kafka_session_timeout_ms: int = 6000
     kafka_heartbeat_interval_ms: int = 1000
@@ -104,6 +109,8 @@ class Settings:
             "ANP_JWT_ALGORITHMS": ",".join(self.jwt_algorithms),
             "ANP_MAX_BODY_BYTES": str(self.max_body_bytes),
             "ANP_MAX_PAGE_SIZE": str(self.max_page_size),
+            "ANP_RATE_LIMIT_PER_MINUTE": str(self.rate_limit_per_minute),
+            "ANP_CORS_ORIGINS": ",".join(self.cors_origins),
             "ANP_KAFKA_SESSION_TIMEOUT_MS": str(self.kafka_session_timeout_ms),
             "ANP_KAFKA_HEARTBEAT_INTERVAL_MS": str(self.kafka_heartbeat_interval_ms),
             "ANP_KAFKA_FETCH_MAX_WAIT_MS": str(self.kafka_fetch_max_wait_ms),
@@ -147,6 +154,12 @@ class Settings:
             jwt_algorithms=tuple(_env("ANP_JWT_ALGORITHMS", ",".join(d.jwt_algorithms)).split(",")),
             max_body_bytes=_int("ANP_MAX_BODY_BYTES", d.max_body_bytes),
             max_page_size=_int("ANP_MAX_PAGE_SIZE", d.max_page_size),
+            rate_limit_per_minute=_int("ANP_RATE_LIMIT_PER_MINUTE", d.rate_limit_per_minute),
+            cors_origins=tuple(
+                o.strip().rstrip("/")
+                for o in _env("ANP_CORS_ORIGINS", ",".join(d.cors_origins)).split(",")
+                if o.strip()
+            ),
             kafka_session_timeout_ms=_int("ANP_KAFKA_SESSION_TIMEOUT_MS", d.kafka_session_timeout_ms),
             kafka_heartbeat_interval_ms=_int(
                 "ANP_KAFKA_HEARTBEAT_INTERVAL_MS", d.kafka_heartbeat_interval_ms

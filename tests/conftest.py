@@ -113,3 +113,16 @@ def unique() -> str:
 @pytest.fixture(scope="session")
 def stack(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     yield from run_stack(settings, tmp_path_factory)
+
+
+@pytest.fixture(autouse=True)
+def _store_guards_off_without_a_store(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rate limit and the denial audit live in the document store. A test with no store (no `settings`
+    fixture, e.g. a unit test over an in-memory repository) would wait for the default one on every request:
+    there both are no-ops. Tests with a store get the real thing."""
+    if "settings" in request.fixturenames:
+        return
+    monkeypatch.setattr("shared.web._count_request", lambda settings, caller: 0)
+    monkeypatch.setattr("shared.web._audit_denial", lambda status, reason: None)

@@ -15,7 +15,20 @@ from shared.projection import DeadLetters, ProjectionWriter, ProjectorRunner
 from shared.settings import Settings
 from shared.store import Store
 
-__all__ = ["free_port", "poll_records", "port_open", "project_all", "projected", "wait_until"]
+__all__ = [
+    "DENIALS",
+    "WRITES",
+    "free_port",
+    "poll_records",
+    "port_open",
+    "project_all",
+    "projected",
+    "wait_until",
+]
+
+# audit entries: those of writes, and those of refused calls (denials are audited too)
+WRITES = {"action": {"$ne": "denied"}}
+DENIALS = {"action": "denied"}
 
 
 def poll_records(

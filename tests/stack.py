@@ -54,7 +54,11 @@ class Stack:
 
 def run_stack(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     settings = settings.with_overrides(
-        db_prefix=f"{settings.db_prefix}_e2e", ports={name: free_port() for name in SERVICES}
+        db_prefix=f"{settings.db_prefix}_e2e",
+        ports={name: free_port() for name in SERVICES},
+        # the limiter stays in the path, but the suites poll as a few users far faster than people do
+        # (tests/security/test_limits.py runs its own gunicorn with a low limit)
+        rate_limit_per_minute=100_000,
     )
     ensure_topics(settings.kafka_bootstrap, [*TOPICS.values(), DEAD_LETTER_TOPIC], settings.topic_partitions)
     logs = tmp_path_factory.mktemp("e2e-logs")

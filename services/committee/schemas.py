@@ -29,7 +29,10 @@ MAX_TEXT = 5000  # the longest string StrictSchema lets through
 
 
 def Day(**kwargs: Any) -> fields.Date:
-    return fields.Date(validate=DATES, **kwargs)
+    # x-minimum/x-maximum (from DATES) are not JSON Schema; the year pattern states the same range in a
+    # form clients and validators enforce: every date of the years 2000-2100 lies inside DATES
+    metadata = {"pattern": r"^(20[0-9]{2}|2100)-", **kwargs.pop("metadata", {})}
+    return fields.Date(validate=DATES, metadata=metadata, **kwargs)
 
 
 def Choice(allowed: tuple[str, ...], **kwargs: Any) -> fields.String:
@@ -83,7 +86,11 @@ class MeetingHoldSchema(StrictSchema):
         values=Choice(ATTENDANCE),
         required=True,
         validate=validate.Length(min=1, max=MAX_MEMBER_RECORDS),
-        metadata={"description": "member_id -> present | absent | excused, for every current member"},
+        metadata={
+            "description": "member_id -> present | absent | excused, for every current member",
+            "minProperties": 1,
+            "maxProperties": MAX_MEMBER_RECORDS,
+        },
     )
     minutes = Text(MAX_TEXT)
 
@@ -103,7 +110,9 @@ VotesSchema = StrictSchema.from_dict({"for": VOTE, "against": VOTE, "abstain": V
 class ResolutionCreateSchema(StrictSchema):
     title = Text(300, required=True)
     text = Text(MAX_TEXT, required=True)
-    votes = fields.Nested(VotesSchema, load_default=None, metadata={"description": "sum ≤ members present"})
+    votes = fields.Nested(
+        VotesSchema, metadata={"description": "sum ≤ members present; omit when not counted"}
+    )
 
 
 class OwnerSchema(StrictSchema):

@@ -56,8 +56,7 @@ class AlertQuerySchema(StrictSchema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     page_size = fields.Integer(
         load_default=50,
-        validate=validate.Range(min=1, max=10_000),
-        metadata={"description": "capped at ANP_MAX_PAGE_SIZE (200)"},
+        validate=validate.Range(min=1, max=200),
     )
 
 

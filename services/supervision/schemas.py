@@ -34,7 +34,10 @@ MAX_TEACHERS = 200
 
 
 def Day(**kwargs: Any) -> fields.Date:
-    return fields.Date(validate=DATES, **kwargs)
+    # x-minimum/x-maximum (from DATES) are not JSON Schema; the year pattern states the same range in a
+    # form clients and validators enforce: every date of the years 2000-2100 lies inside DATES
+    metadata = {"pattern": r"^(20[0-9]{2}|2100)-", **kwargs.pop("metadata", {})}
+    return fields.Date(validate=DATES, metadata=metadata, **kwargs)
 
 
 def Codes(min_items: int = 1, max_items: int = MAX_TEACHERS, **kwargs: Any) -> fields.List:
@@ -74,7 +77,13 @@ class VisitCompleteSchema(StrictSchema):
         values=fields.Integer(strict=True, validate=validate.Range(MIN_SCORE, MAX_SCORE)),
         required=True,
         validate=validate.Length(min=1),
-        metadata={"description": "score 1-4 per rubric domain (see GET /rubric-domains)"},
+        metadata={
+            "description": "score 1-4 per rubric domain (see GET /rubric-domains)",
+            "minProperties": 1,
+            "properties": {
+                code: {"type": "integer", "minimum": MIN_SCORE, "maximum": MAX_SCORE} for code in RUBRIC_CODES
+            },
+        },
     )
     teachers_observed = Codes(required=True)
     notes = Text(2000)

@@ -34,7 +34,10 @@ MAX_SESSION_MINUTES = 24 * 60
 
 
 def Day(**kwargs: Any) -> fields.Date:
-    return fields.Date(validate=DATES, **kwargs)
+    # x-minimum/x-maximum (from DATES) are not JSON Schema; the year pattern states the same range in a
+    # form clients and validators enforce: every date of the years 2000-2100 lies inside DATES
+    metadata = {"pattern": r"^(20[0-9]{2}|2100)-", **kwargs.pop("metadata", {})}
+    return fields.Date(validate=DATES, metadata=metadata, **kwargs)
 
 
 def Time(**kwargs: Any) -> fields.String:

@@ -11,6 +11,7 @@ import requests
 
 from deploy.local.servers import wait_until
 from shared.calendar import period_of
+from tests.helpers import WRITES
 from tests.stack import SERVICES, Stack
 
 pytestmark = pytest.mark.e2e
@@ -36,8 +37,13 @@ def province_view(stack: Stack) -> dict[str, Any]:
 
 
 def stored(stack: Stack) -> tuple[int, int, int]:
+    """Visits, outbox rows and audit entries of writes (refusals are audited as denials)."""
     db = stack.db("supervision")
-    return db["visits"].count_documents({}), db["outbox"].count_documents({}), db["audit"].count_documents({})
+    return (
+        db["visits"].count_documents({}),
+        db["outbox"].count_documents({}),
+        db["audit"].count_documents(WRITES),
+    )
 
 
 def test_every_service_is_healthy_ready_and_documented(stack: Stack) -> None:

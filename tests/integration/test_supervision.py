@@ -25,6 +25,7 @@ from shared.clients import kafka_consumer, mongo_client
 from shared.errors import Conflict
 from shared.settings import Settings
 from shared.store import AUDIT, OUTBOX, Store
+from tests.helpers import DENIALS, WRITES
 
 pytestmark = pytest.mark.integration
 
@@ -153,12 +154,13 @@ def test_a_refused_write_stores_nothing(service: Service) -> None:
     other_area = service.auth(code="50P1")
     assert service.schedule(headers=other_area).status_code == 403
     assert service.schedule(headers=service.auth("teacher", "school", "13010001")).status_code == 403
-    assert (service.count("visits"), service.count(OUTBOX), service.count(AUDIT)) == (0, 0, 0)
+    assert (service.count("visits"), service.count(OUTBOX), service.count(AUDIT, WRITES)) == (0, 0, 0)
+    assert service.count(AUDIT, DENIALS) == 2  # each refusal is audited, as a denial
 
     visit = service.schedule().get_json()
     assert service.complete(visit["id"], headers=other_area).status_code == 403
     assert service.store.db["visits"].find_one({"_id": visit["id"]})["version"] == 1
-    assert (service.count(OUTBOX), service.count(AUDIT)) == (1, 1)
+    assert (service.count(OUTBOX), service.count(AUDIT, WRITES)) == (1, 1)
 
 
 @pytest.mark.parametrize(
@@ -174,11 +176,11 @@ def test_a_refused_write_stores_nothing(service: Service) -> None:
 def test_an_invalid_write_stores_nothing(service: Service, change: dict[str, Any]) -> None:
     assert service.schedule(school_code="99999999").status_code == 422  # unknown school
     assert service.schedule(school_code={"$gt": ""}).status_code == 422
-    assert (service.count("visits"), service.count(OUTBOX), service.count(AUDIT)) == (0, 0, 0)
+    assert (service.count("visits"), service.count(OUTBOX), service.count(AUDIT, WRITES)) == (0, 0, 0)
     visit = service.schedule().get_json()
     assert service.complete(visit["id"], **change).status_code == 422
     assert service.store.db["visits"].find_one({"_id": visit["id"]})["status"] == "scheduled"
-    assert (service.count(OUTBOX), service.count(AUDIT)) == (1, 1)
+    assert (service.count(OUTBOX), service.count(AUDIT, WRITES)) == (1, 1)
 
 
 def test_an_idempotency_key_replays_the_first_answer(service: Service) -> None:
@@ -188,7 +190,7 @@ def test_an_idempotency_key_replays_the_first_answer(service: Service) -> None:
     assert first.status_code == second.status_code == 201
     assert second.get_json() == first.get_json()
     assert second.headers.get("Idempotent-Replay") == "true"
-    assert (service.count("visits"), service.count(OUTBOX), service.count(AUDIT)) == (1, 1, 1)
+    assert (service.count("visits"), service.count(OUTBOX), service.count(AUDIT, WRITES)) == (1, 1, 1)
     # the same key for another request is refused rather than silently replayed
     assert service.schedule(headers=headers, mode="online").status_code == 422
     assert service.count("visits") == 1
