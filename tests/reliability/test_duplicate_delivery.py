@@ -1,0 +1,65 @@
+"""Duplicate delivery: the projector's positions reset to the beginning of every partition and every event published
+a second time. It reads each event two or three times, and its views stay exactly what they were."""
+
+from __future__ import annotations
+
+import random
+import uuid
+
+import pytest
+from kafka import TopicPartition
+
+from deploy.local.servers import ensure_topics
+from shared.clients import kafka_consumer, kafka_producer, mongo_client
+from shared.projection import APPLIED, POSITIONS
+from shared.settings import Settings
+from shared.store import Store
+from tests.helpers import project_all
+from tests.integration.test_monitoring_api import directory_events
+from tests.reliability.test_projector_kills import snapshot, visits
+
+pytestmark = pytest.mark.integration
+
+
+def publish(settings: Settings, topics: list[str], directory: list[bytes], stream: list[bytes]) -> None:
+    producer = kafka_producer(settings)
+    for value in directory:
+        producer.send(topics[0], key=b"13", value=value)
+    for n, value in enumerate(stream):
+        producer.send(topics[1], key=str(n % 7).encode(), value=value)
+    producer.flush()
+    producer.close()
+
+
+def read_count(settings: Settings, topics: list[str]) -> int:
+    """Records on the topics: what a consumer reading from the beginning is handed."""
+    consumer = kafka_consumer(settings, group_id=None)
+    try:
+        partitions = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
+        return sum(consumer.end_offsets(partitions).values())
+    finally:
+        consumer.close()
+
+
+def test_positions_reset_and_everything_republished_change_no_view(settings: Settings) -> None:
+    unique = f"u{uuid.uuid4().hex[:8]}"
+    own = settings.with_overrides(db_prefix=f"{settings.db_prefix}_{unique}", projector_group=f"{unique}-p")
+    topics = [f"{unique}.directory", f"{unique}.supervision"]
+    ensure_topics(own.kafka_bootstrap, topics, partitions=3)
+    directory, stream = directory_events(), visits(random.Random(7))
+    publish(own, topics, directory, stream)
+    store = Store(mongo_client(own), own.db_name("monitoring"))
+    project_all(own, topics, own.projector_group, store, timeout=120)
+    before = snapshot(store)
+    applied = store.db[APPLIED].count_documents({})
+
+    publish(own, topics, directory, stream)  # every event a second time: the same bytes, the same ids
+    reset = store.db[POSITIONS].delete_many({"group": own.projector_group}).deleted_count  # back to the start
+    project_all(own, topics, own.projector_group, store, timeout=120)
+
+    delivered = read_count(own, topics)  # each record of the log, read once more after the reset
+    print(f"events {applied}, published {delivered}, positions reset {reset}, applied {applied}")
+    assert delivered == 2 * applied and reset >= 2
+    assert store.db[APPLIED].count_documents({}) == applied
+    assert snapshot(store) == before
+    store.client.close()
