@@ -9,9 +9,9 @@ from kafka import KafkaConsumer, TopicPartition
 
 from deploy.local.servers import free_port, port_open, wait_until
 from services.monitoring import queries
-from services.monitoring.projection import MonitoringProjection
+from services.monitoring.projection import STATE_COLLECTIONS, MonitoringProjection
 from shared.clients import kafka_consumer
-from shared.projection import DeadLetters, ProjectionWriter, ProjectorRunner
+from shared.projection import PROJECTED_AT, DeadLetters, ProjectionWriter, ProjectorRunner
 from shared.settings import Settings
 from shared.store import Store
 
@@ -83,3 +83,19 @@ def project_all(settings: Settings, topics: list[str], group: str, store: Store,
     finally:
         runner.consumer.close()
         ends.close()
+
+
+# written at projection time, so they differ between two runs over the same events
+PROJECTION_TIMES = {PROJECTED_AT, "as_of", "updated_at"}
+
+
+def snapshot(store: Store) -> dict[str, list[dict[str, Any]]]:
+    """Every collection the monitoring folds write, without projection times, in a stable order: two projections
+    of the same events compare equal."""
+    return {
+        name: sorted(
+            ({k: v for k, v in doc.items() if k not in PROJECTION_TIMES} for doc in store.db[name].find()),
+            key=lambda d: str(d["_id"]),
+        )
+        for name in STATE_COLLECTIONS
+    }

@@ -4,7 +4,6 @@ beginning makes exactly the views, units and activity the incremental run made."
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import pytest
 
@@ -12,27 +11,14 @@ from deploy.local.servers import ensure_topics
 from services.monitoring import rebuild
 from services.monitoring.projection import STATE_COLLECTIONS
 from shared.clients import kafka_producer, mongo_client
-from shared.projection import APPLIED, POSITIONS, PROJECTED_AT
+from shared.projection import APPLIED, POSITIONS
 from shared.settings import Settings
 from shared.store import Store
-from tests.helpers import project_all
+from tests.helpers import project_all, snapshot
 from tests.integration.test_dashboard_api import supervision_events, training_events
 from tests.integration.test_monitoring_api import committee_events, directory_events
 
 pytestmark = pytest.mark.integration
-
-# written at projection time, so they differ between two runs over the same events
-TIMESTAMPS = {PROJECTED_AT, "as_of", "updated_at"}
-
-
-def snapshot(store: Store) -> dict[str, list[dict[str, Any]]]:
-    return {
-        name: sorted(
-            ({k: v for k, v in doc.items() if k not in TIMESTAMPS} for doc in store.db[name].find()),
-            key=lambda d: str(d["_id"]),
-        )
-        for name in STATE_COLLECTIONS
-    }
 
 
 def test_a_rebuild_from_the_log_equals_the_incremental_views(settings: Settings) -> None:

@@ -14,9 +14,9 @@ from shared.clients import kafka_consumer, kafka_producer, mongo_client
 from shared.projection import APPLIED, POSITIONS
 from shared.settings import Settings
 from shared.store import Store
-from tests.helpers import project_all
+from tests.helpers import project_all, snapshot
 from tests.integration.test_monitoring_api import directory_events
-from tests.reliability.test_projector_kills import snapshot, visits
+from tests.reliability.test_projector_kills import visits
 
 pytestmark = pytest.mark.integration
 

@@ -15,12 +15,11 @@ from pathlib import Path
 import pytest
 
 from deploy.local.servers import ServerProcess, ensure_topics, spawn
-from services.monitoring.projection import STATE_COLLECTIONS
 from shared.clients import kafka_consumer, kafka_producer, mongo_client
 from shared.projection import APPLIED
 from shared.settings import Settings
 from shared.store import Store
-from tests.helpers import project_all, projected, wait_until
+from tests.helpers import project_all, projected, snapshot, wait_until
 from tests.integration.test_monitoring_api import SCHOOLS, directory_events, visit
 
 pytestmark = pytest.mark.integration
@@ -28,15 +27,6 @@ pytestmark = pytest.mark.integration
 EVENTS = 3000
 KILLS = 20
 DUPLICATE_EVERY = 10  # every tenth event is sent a second time
-TIMESTAMPS = {"projected_at", "as_of", "updated_at"}
-
-
-def snapshot(store: Store) -> dict[str, list[dict[str, object]]]:
-    strip = lambda doc: {k: v for k, v in doc.items() if k not in TIMESTAMPS}  # noqa: E731
-    return {
-        name: sorted((strip(d) for d in store.db[name].find()), key=lambda d: str(d["_id"]))
-        for name in STATE_COLLECTIONS
-    }
 
 
 def visits(rng: random.Random) -> list[bytes]:
