@@ -105,11 +105,12 @@ def envelopes(
     actor: str,
     correlation_id: str | None,
 ) -> list[dict[str, Any]]:
-    """The outbox envelopes for an entity's new events, stamped with the version the save will store."""
+    """The outbox envelopes for an entity's new events, stamped with the version the save will store. An
+    event class moved to a later contract version says so (`event_version`); the others follow the producer's."""
     return [
         new_event(
             event_type=event.event_type,
-            event_version=event_version,
+            event_version=getattr(event, "event_version", event_version),
             producer=producer,
             aggregate_id=entity.id,
             aggregate_version=entity.version,

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from shared.calendar import Period
 
 
 @dataclass(frozen=True)
 class Event:
+    event_version: ClassVar[int] = 1  # the contract version this payload follows
+
     @property
     def event_type(self) -> str:
         return f"supervision.{type(self).__name__}"
@@ -62,12 +64,14 @@ class VisitCancelled(Event):
 
 @dataclass(frozen=True)
 class CoachingSessionRecorded(Event):
+    event_version: ClassVar[int] = 2
+
     session_id: str
     kind: str
     school_code: str
     session_date: date
     teacher_ids: list[str]
-    minutes: int
+    duration_minutes: int
     period: Period
 
 

@@ -1,6 +1,13 @@
-"""Collaborative-supervision events (`supervision.events`). Every payload carries the activity's period."""
+"""Collaborative-supervision events (`supervision.events`). Every payload carries the activity's period.
+
+Versions: `CoachingSessionRecorded` is at v2. Its v1 `minutes` did not say whose minutes they were (the
+session's length, or summed over the teachers coached?), so v2 names it `duration_minutes`: the length of the
+session. The upcaster below turns a v1 payload into v2, so the log's old events still replay.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from marshmallow import fields, validate
 
@@ -49,13 +56,20 @@ class VisitCancelled(WithPeriod):
     reason = fields.String(load_default="")
 
 
-class CoachingSessionRecorded(WithPeriod):
+class CoachingSession(WithPeriod):
     session_id = code(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(SESSION_KINDS))
     school_code = code(required=True)
     session_date = fields.Date(required=True)
     teacher_ids = fields.List(fields.String(), required=True)
+
+
+class CoachingSessionRecordedV1(CoachingSession):
     minutes = fields.Integer(required=True)
+
+
+class CoachingSessionRecorded(CoachingSession):
+    duration_minutes = fields.Integer(required=True, validate=validate.Range(min=0))
 
 
 class PlcSessionRecorded(WithPeriod):
@@ -101,7 +115,6 @@ for _name, _schema in {
     "VisitScheduled": VisitScheduled,
     "VisitCompleted": VisitCompleted,
     "VisitCancelled": VisitCancelled,
-    "CoachingSessionRecorded": CoachingSessionRecorded,
     "PlcSessionRecorded": PlcSessionRecorded,
     "FindingRecorded": FindingRecorded,
     "FollowUpOpened": FollowUpOpened,
@@ -109,3 +122,12 @@ for _name, _schema in {
     "FollowUpOverdue": FollowUpOverdue,
 }.items():
     catalog.register(f"supervision.{_name}", 1, _schema)
+catalog.register("supervision.CoachingSessionRecorded", 1, CoachingSessionRecordedV1)
+catalog.register("supervision.CoachingSessionRecorded", 2, CoachingSessionRecorded)
+
+
+@catalog.upcaster("supervision.CoachingSessionRecorded", 1)
+def coaching_minutes_named(payload: dict[str, Any]) -> dict[str, Any]:
+    """v1 → v2: `minutes` was the session's length."""
+    upcast = {k: v for k, v in payload.items() if k != "minutes"}
+    return {**upcast, "duration_minutes": payload["minutes"]}

@@ -2,7 +2,8 @@
 outbox), and every one of them is delivered, by itself, once the broker is back.
 
 Its own broker (never the session's: other tests use it), its own gunicorn of the supervision service and its own
-relay, on the session's document store."""
+relay, on the session's document store. Then every other kind of supervision write goes through the API, a
+projector reads the topic, and the views equal tests/oracle.py's recomputation from the service's database."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from shared.settings import DEAD_LETTER_TOPIC, TOPICS, Settings
 from shared.store import OUTBOX, Store
 from tests.helpers import poll_records
 from tests.integration.test_supervision import VISIT, seed_directory
+from tests.reliability.pipeline import check_views, supervision_activity
 
 pytestmark = pytest.mark.e2e
 
@@ -96,6 +98,14 @@ def test_writes_during_a_broker_outage_are_accepted_and_delivered_when_it_return
         assert ready.status_code == 503 and ready.json()["checks"]["broker"] is False
         assert waiting == WRITES_WHILE_DOWN
         assert set(delivered) == set(ids)
+
+        # then every other kind of supervision write, and the oracle: the views of the topic equal a
+        # recomputation from the service's own database
+        more = supervision_activity(base, headers, ids)
+        wait_until(lambda: unpublished(store) == 0, timeout=60, what="the later writes published")
+        checked = check_views(own, store, [TOPICS["supervision"]], f"{own.db_prefix}-views")
+        print(checked.line(kills="1 (the broker stopped, then restarted)"))
+        assert checked.counts.applied == len(ids) + more and checked.dead_letters == 0
     finally:
         relay.stop()
         service.stop()

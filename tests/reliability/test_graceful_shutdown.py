@@ -4,7 +4,9 @@ The supervision service runs under its own gunicorn (2 sync workers, --graceful-
 threads schedule visits as fast as they can. SIGTERM goes to the master (and its process group) mid-stream; the
 threads keep sending until connections are refused. Oracle: every visit answered 201 is stored with its outbox
 row and its audit entry; no stored visit lacks either (nothing half-done); a request that got no answer or an
-error may be absent, but if its visit is present it is complete too."""
+error may be absent, but if its visit is present it is complete too. Then the stored visits go through the
+rest of the pipeline (relay, topic, projector), and the views equal tests/oracle.py's recomputation from the
+service's database."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from shared.clients import mongo_client
 from shared.settings import Settings
 from shared.store import AUDIT, OUTBOX, Store
 from tests.integration.test_supervision import VISIT, seed_directory
+from tests.reliability.pipeline import check_views, outbox_to_own_topic
 from tests.stack import _gunicorn
 
 pytestmark = pytest.mark.e2e
@@ -125,13 +128,10 @@ def test_sigterm_loses_no_acknowledged_visit(settings: Settings, tmp_path: Path)
         stop.set()
         proc.stop(timeout=10)
 
-    try:
-        db = store.db
-        visits = {v["scheduled_date"]: v for v in db["visits"].find({}, {"scheduled_date": 1})}
-        outboxed = {r["event"]["aggregate_id"] for r in db[OUTBOX].find({}, {"event.aggregate_id": 1})}
-        audited = {a["target"] for a in db[AUDIT].find({"action": "visit.schedule"}, {"target": 1})}
-    finally:
-        client.close()
+    db = store.db
+    visits = {v["scheduled_date"]: v for v in db["visits"].find({}, {"scheduled_date": 1})}
+    outboxed = {r["event"]["aggregate_id"] for r in db[OUTBOX].find({}, {"event.aggregate_id": 1})}
+    audited = {a["target"] for a in db[AUDIT].find({"action": "visit.schedule"}, {"target": 1})}
 
     def stored_day(day: str) -> str | None:
         visit = visits.get(day)
@@ -169,3 +169,13 @@ def test_sigterm_loses_no_acknowledged_visit(settings: Settings, tmp_path: Path)
     assert not half_done, f"visits without their outbox row or audit entry: {half_done[:5]}"
     strays = set(visits) - {o.day for o in outcomes}
     assert not strays, f"visits nobody asked for: {sorted(strays)[:5]}"
+
+    # the oracle: the views of everything stored equal a recomputation from the service's own database
+    try:
+        unique = own.db_prefix.rsplit("_", 1)[-1]
+        topic = outbox_to_own_topic(own, store, unique)
+        checked = check_views(own, store, [topic], f"{unique}-views")
+    finally:
+        client.close()
+    print(checked.line(kills="1 (SIGTERM to gunicorn)"))
+    assert checked.counts.applied == len(visits) and checked.dead_letters == 0

@@ -1,10 +1,12 @@
 """The relay killed between publishing and marking its outbox rows: SIGKILLed at random points while it works,
 again and again, and restarted each time. Nothing is lost (every outbox event reaches the topic at least once),
 what was published but not yet marked goes out again (counted as duplicates), a consumer deduplicating by
-`event_id` sees each event exactly once, and every outbox row ends marked."""
+`event_id` sees each event exactly once, and every outbox row ends marked. A projector over the topic then builds
+views equal to tests/oracle.py's recomputation from the events produced."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import sys
@@ -24,6 +26,8 @@ from shared.settings import Settings
 from shared.store import OUTBOX, Store
 from tests.eventfactory import PERIOD, school_org
 from tests.helpers import wait_until
+from tests.oracle import Directory, assert_views_match, from_events
+from tests.reliability.pipeline import dead_letters, project
 
 pytestmark = pytest.mark.integration
 
@@ -34,15 +38,30 @@ BATCH_SIZE = 10  # small batches: the relay is mid-way through its work whenever
 MARKED = {"published_at": {"$ne": None}}
 
 
+def school_of(n: int) -> tuple[str, str]:
+    """Twenty schools over three ESA areas of province 13, one cluster each: (school code, ESA area)."""
+    return f"130100{n % 20:02d}", f"13P{n % 20 % 3 + 1}"
+
+
+# the master data the oracle rolls the schools up with
+DIRECTORY = Directory(
+    schools={
+        school: {"cluster_id": f"{esa}-C01", "esa_code": esa, "province_code": "13"}
+        for school, esa in map(school_of, range(20))
+    },
+    clusters={f"13P{k}-C01": {"esa_code": f"13P{k}", "province_code": "13"} for k in (1, 2, 3)},
+)
+
+
 def visit_completed(n: int) -> dict[str, object]:
-    school = f"130100{n % 20:02d}"
+    school, esa = school_of(n)
     return new_event(
         event_type="supervision.VisitCompleted",
         event_version=catalog.latest_version("supervision.VisitCompleted"),
         producer="supervision",
         aggregate_id=f"V{n:05d}",
         aggregate_version=1,
-        org=school_org(school, esa=f"13P{n % 3 + 1}"),
+        org=school_org(school, cluster=f"{esa}-C01", esa=esa),
         payload={
             "visit_id": f"V{n:05d}",
             "school_code": school,
@@ -56,14 +75,14 @@ def visit_completed(n: int) -> dict[str, object]:
     )
 
 
-def fill_outbox(store: Store, topic: str) -> set[str]:
-    """The service's own way in: events appended to the outbox inside transactions."""
-    ids: set[str] = set()
+def fill_outbox(store: Store, topic: str) -> list[bytes]:
+    """The service's own way in: events appended to the outbox inside transactions. Returns them as produced."""
+    produced: list[bytes] = []
     for start in range(0, EVENTS, PER_TRANSACTION):
         events = [visit_completed(n) for n in range(start, start + PER_TRANSACTION)]
         store.atomic(lambda session, events=events: store.append_outbox(session, topic, events))
-        ids.update(e["event_id"] for e in events)
-    return ids
+        produced += [catalog.serialize(e) for e in events]
+    return produced
 
 
 def start_relay(settings: Settings, log: Path) -> ServerProcess:
@@ -99,7 +118,8 @@ def test_sigkilled_relays_lose_nothing_and_duplicates_are_dropped(settings: Sett
     ensure_topics(settings.kafka_bootstrap, [topic], partitions=3)
     store = Store(mongo_client(chaos), chaos.db_name("supervision"))
     store.ensure_indexes()
-    outboxed = fill_outbox(store, topic)
+    produced = fill_outbox(store, topic)
+    outboxed = {json.loads(raw)["event_id"] for raw in produced}
     assert store.db[OUTBOX].count_documents({}) == EVENTS
 
     rng = random.Random(20261125)
@@ -124,15 +144,23 @@ def test_sigkilled_relays_lose_nothing_and_duplicates_are_dropped(settings: Sett
         if relay is not None and relay.alive():
             relay.kill()
 
+    relay_phase = time.monotonic() - started
     published = read_topic(settings, topic)
     counts = Counter(published)
     duplicates = len(published) - len(counts)
+    # the oracle: a projector over the topic builds exactly the views recomputed from the events produced
+    views = Store(store.client, chaos.db_name("monitoring"))
+    projection = project(chaos, [topic], f"{unique}-views", views)
+    compared = assert_views_match(from_events(produced, DIRECTORY), views.db)
+    dead = dead_letters(chaos, [topic])
     print(
-        f"events {EVENTS}, kills {kills}, published records {len(published)}, duplicates {duplicates}, "
-        f"relay phase {time.monotonic() - started:.1f}s"
+        f"events {EVENTS}, kills {kills}, published records {len(published)}, duplicates {duplicates} "
+        f"(dropped by the projector {projection.duplicates}), DLQ entries {dead}; oracle: {compared} views "
+        f"equal to the recomputation from the events produced; relay phase {relay_phase:.1f}s"
     )
     assert kills == KILLS, f"the relay finished after {kills} kills: give it more work"
     assert set(counts) == outboxed  # nothing lost, nothing foreign
     assert len(set(published)) == EVENTS  # deduplicated by event_id: each exactly once
     assert store.db[OUTBOX].count_documents({"published_at": None}) == 0
+    assert projection.applied == EVENTS and projection.duplicates == duplicates and dead == 0
     store.client.close()

@@ -3,7 +3,8 @@ recovers by itself when the store returns.
 
 Its own SecantusDB (never the session's: other tests use it) and its own gunicorn of the supervision service
 (2 workers) on the session broker. The store is stopped under the running service and started again on the same
-port and data directory; gunicorn is never restarted."""
+port and data directory; gunicorn is never restarted. At the end the accepted writes go through relay, topic and
+projector, and the views equal tests/oracle.py's recomputation from the service's database."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from shared.clients import mongo_client
 from shared.settings import Settings
 from shared.store import AUDIT, OUTBOX, Store
 from tests.integration.test_supervision import VISIT, seed_directory
+from tests.reliability.pipeline import check_views, outbox_to_own_topic
 
 pytestmark = pytest.mark.e2e
 
@@ -163,6 +165,13 @@ def test_store_outage_is_refused_cleanly_and_recovers_by_itself(outage: Outage) 
         refused = {"source.request_id": {"$in": refused_requests}, "action": {"$ne": "denied"}}
         stray = db[AUDIT].count_documents(refused)
         assert stray == 0, "no audit entry of a refused write"
+        # the oracle: the accepted writes, through relay, topic and projector, make exactly the recomputed views
+        source = Store(client, outage.settings.db_name("supervision"))
+        unique = f"so{uuid.uuid4().hex[:8]}"
+        topic = outbox_to_own_topic(outage.settings, source, unique)
+        checked = check_views(outage.settings, source, [topic], f"{unique}-views")
     finally:
         client.close()
     print(f"refusals with the store down: {timings}; POSTs while it came back: {attempts}")
+    print(checked.line(kills="1 (the document store stopped)"))
+    assert checked.counts.applied == 2 and checked.dead_letters == 0

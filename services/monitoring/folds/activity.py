@@ -86,7 +86,7 @@ def _visit_cancelled(e: Event, _: Titles) -> Entry:
 
 def _coaching(e: Event, _: Titles) -> Entry:
     p = e["payload"]
-    teachers, minutes = len(p["teacher_ids"]), p["minutes"]
+    teachers, minutes = len(p["teacher_ids"]), p["duration_minutes"]
     th, en = ("การโค้ช", "Coaching") if p["kind"] == "coaching" else ("การเป็นพี่เลี้ยง", "Mentoring")
     return Entry(
         p["session_date"],

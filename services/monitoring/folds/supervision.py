@@ -52,9 +52,8 @@ def on_visit_cancelled(batch: ViewBatch, event: Event) -> None:
 
 def on_coaching(batch: ViewBatch, event: Event) -> None:
     p = event["payload"]
-    batch.views(
-        SECTION, event, event["org"], inc={f"{p['kind']}_sessions": 1, f"{p['kind']}_minutes": p["minutes"]}
-    )
+    inc = {f"{p['kind']}_sessions": 1, f"{p['kind']}_minutes": p["duration_minutes"]}
+    batch.views(SECTION, event, event["org"], inc=inc)
 
 
 def on_plc(batch: ViewBatch, event: Event) -> None:
