@@ -11,12 +11,14 @@ STAMP := $(VENV)/.installed
 DASHBOARD := services/monitoring/dashboard
 ASSETS := $(DASHBOARD)/node_modules/.package-lock.json
 
-.PHONY: help venv assets run test lint clean
+.PHONY: help venv assets run test bench bench-full lint clean
 
 help:
 	@echo "make venv   create $(VENV) (when missing) and install the project with its dev extras"
 	@echo "make run    run the whole platform locally in the foreground (Ctrl-C stops it; data in var/local)"
 	@echo "make test   ruff, then the whole pytest suite (starts its own broker and store)"
+	@echo "make bench  the benchmarks, small mode (a few minutes): table on screen, figures in bench/results.json"
+	@echo "make bench-full  the benchmarks at national scale (29,000 schools, millions of events; long)"
 	@echo "make assets install the dashboard's pinned front-end libraries (npm ci)"
 	@echo "make lint   ruff only"
 	@echo "make clean  remove var/ (local data and logs)"
@@ -42,6 +44,12 @@ run: venv assets
 test: venv assets
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
+
+bench: venv
+	$(PY) -m bench
+
+bench-full: venv
+	$(PY) -m bench --full
 
 lint: venv
 	$(VENV)/bin/ruff check .

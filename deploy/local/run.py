@@ -114,20 +114,25 @@ def build_processes(settings: Settings, rows: Sequence[tuple[str, str, str]] = P
     for name, kind, target in rows:
         if kind == "http":
             port = settings.ports[name]
-            argv = (
-                sys.executable, "-m", "gunicorn",  # this venv's gunicorn, whatever PATH says
-                "--workers", str(GUNICORN_WORKERS),
-                "--bind", f"{HOST}:{port}",
-                "--graceful-timeout", str(GUNICORN_GRACEFUL_TIMEOUT),
-                target,
-            )  # fmt: skip
             # the master waits up to graceful-timeout for its workers: give it that plus a margin
-            procs.append(Proc(name, argv, port, stop_timeout=GUNICORN_GRACEFUL_TIMEOUT + 5))
+            stop_timeout = GUNICORN_GRACEFUL_TIMEOUT + 5
+            procs.append(Proc(name, gunicorn_argv(target, port), port, stop_timeout=stop_timeout))
         elif kind == "module":
             procs.append(Proc(name, (sys.executable, "-m", target)))
         else:
             raise ValueError(f"PROCESSES row {name!r}: unknown kind {kind!r}")
     return procs
+
+
+def gunicorn_argv(target: str, port: int) -> tuple[str, ...]:
+    """How every API is served: this venv's gunicorn (whatever PATH says) with the platform's worker settings."""
+    return (
+        sys.executable, "-m", "gunicorn",
+        "--workers", str(GUNICORN_WORKERS),
+        "--bind", f"{HOST}:{port}",
+        "--graceful-timeout", str(GUNICORN_GRACEFUL_TIMEOUT),
+        target,
+    )  # fmt: skip
 
 
 def http_ready(url: str) -> bool:
