@@ -88,7 +88,7 @@ READ = Rule(
     seats=MEMBER_ROLES,  # any current member reads their committee
 )
 READ_ITEM = Rule(READ.school_board, READ.network, READ.seats, owner=True)
-# "admin" may always do everything (shared.auth.authorize / `allowed`).
+# "admin" may do everything inside its token's scope (shared.auth.authorize / `allowed`).
 POLICY: dict[str, Rule] = {
     "committee.create": CREATE,
     "committee.read": READ,
@@ -123,8 +123,8 @@ def has_seat(principal: Principal, committee: Committee, seat_roles: tuple[str, 
 
 
 def is_owner(principal: Principal, item: ActionItem) -> bool:
-    """The member owning the item, or the director of the owning school."""
-    if item.owner_account is not None and item.owner_account == principal.sub:
+    """The member owning the item (inside the token's scope, like a seat), or the director of the owning school."""
+    if item.owner_account is not None and item.owner_account == principal.sub and principal.covers(item.org):
         return True
     return (
         item.owner_kind == OWNER_SCHOOL
@@ -139,7 +139,7 @@ def allowed(
 ) -> bool:
     rule = POLICY[action]
     if principal.role == "admin":
-        return True
+        return principal.covers(committee.org)  # any action, but only inside the token's scope
     if rule.owner and item is not None and is_owner(principal, item):
         return True
     if principal.role in rule.roles(committee.kind) and principal.covers(committee.org):
@@ -337,7 +337,7 @@ def _readable(kind: type, principal: Principal, repo: AbstractRepository) -> lis
 
 
 def _owned(principal: Principal) -> list[dict[str, Any]]:
-    owned: list[dict[str, Any]] = [{"owner_account": principal.sub}]
+    owned: list[dict[str, Any]] = [{"owner_account": principal.sub, **principal.scope_filter()}]
     if principal.role == "school_director":
         owned.append({"owner_kind": OWNER_SCHOOL, **principal.scope_filter("owner_org.")})
     return owned

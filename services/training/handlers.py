@@ -238,7 +238,7 @@ def roster(
     visible = sorted(programme.enrolments, key=lambda e: e.seq)
     if principal.role == "teacher":
         visible = [e for e in visible if e.teacher_id == principal.sub]
-    elif not (principal.covers(programme.org) or principal.role == "admin"):
+    elif not principal.covers(programme.org):
         visible = [e for e in visible if e.school_code == principal.scope_code]
     if "status" in filters:
         visible = [e for e in visible if e.status == filters["status"]]
@@ -524,7 +524,7 @@ def _roster_programme(
 
 
 def _may_read(programme: Programme, repo: AbstractRepository, principal: Principal) -> bool:
-    if principal.role == "admin" or principal.covers(programme.org):
+    if principal.covers(programme.org):  # admin too: every role is bound by its scope
         return True
     if principal.scope_level != "school" or programme.status == DRAFT or principal.scope_code is None:
         return False
@@ -537,10 +537,11 @@ def _authorize_for_teacher(
 ) -> None:
     """Teachers act for themselves only; everyone else within scope of the teacher's school. On the roster,
     `managers_by_programme`: a programme's managers are checked against its host instead (the programme
-    takes only its host's teachers)."""
+    takes only its host's teachers). A manager scoped to a school reaches the programme through that school
+    (`_roster_programme`), so is held to the teacher's school instead."""
     if principal.role == "teacher" and principal.sub != teacher.teacher_id:
         raise Forbidden("a teacher acts only for themself")
-    if managers_by_programme and principal.role in MANAGERS:
+    if managers_by_programme and principal.role in MANAGERS and principal.scope_level != "school":
         return
     authorize(principal, POLICY[action], teacher.org)
 
