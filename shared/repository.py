@@ -12,6 +12,7 @@ import types
 from collections.abc import Iterable
 from dataclasses import fields, is_dataclass
 from datetime import date
+from functools import cache
 from typing import Any, ClassVar, Protocol, TypeVar, get_args, get_origin, get_type_hints
 
 from pymongo import ASCENDING
@@ -70,9 +71,15 @@ def encode(value: Any) -> Any:
 
 def decode(kind: type[E], doc: dict[str, Any]) -> E:
     """The entity a document holds, read back by the dataclass's type hints (the inverse of `encode`)."""
-    hints = get_type_hints(kind)
+    hints = _hints(kind)
     values = {f.name: _decode_value(hints[f.name], doc[f.name]) for f in fields(kind) if f.name in doc}
     return kind(**values)
+
+
+@cache
+def _hints(kind: type) -> dict[str, Any]:
+    """Resolving string annotations compiles them: once per entity class, not once per document read."""
+    return get_type_hints(kind)
 
 
 def _decode_value(hint: Any, value: Any) -> Any:
