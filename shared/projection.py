@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError
+from kafka.structs import MemberState
 from pymongo import UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.errors import PyMongoError
@@ -35,6 +36,7 @@ POSITIONS = "projector_positions"
 APPLIED = "projector_applied_events"
 APPLIED_RETENTION = timedelta(days=14)
 PROJECTED_AT = "projected_at"  # stamped on every document a batch changes
+COMMIT_TIMEOUT_MS = 2000  # the broker offset mirror is best effort
 
 
 @dataclass
@@ -258,6 +260,10 @@ class DeadLetters:
 
 
 class _SeekToStoredPositions(ConsumerRebalanceListener):
+    """Newly assigned partitions are paused until the poll loop has sought them to their stored positions:
+    nothing is fetched from the broker's own committed offsets, and the MongoDB read runs (and is retried)
+    in the poll loop rather than in kafka-python's network thread."""
+
     def __init__(self, runner: ProjectorRunner) -> None:
         self.runner = runner
 
@@ -265,7 +271,12 @@ class _SeekToStoredPositions(ConsumerRebalanceListener):
         pass  # positions are committed with every batch; there is nothing to flush
 
     def on_partitions_assigned(self, assigned: Any) -> None:
-        self.runner.seek_to_stored(list(assigned))
+        self.runner.reposition(set(assigned), pause=True)
+        log.info(
+            "partitions assigned (generation %d): %s",
+            self.runner.consumer.group_metadata().generation_id,
+            " ".join(sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned)),
+        )
 
 
 class ProjectorRunner:
@@ -281,24 +292,38 @@ class ProjectorRunner:
         assignment: str = "group",
         poll_timeout_ms: int = 10,
         idle_wait_s: float = 0.05,
+        join_poll_timeout_ms: int = 3000,
     ) -> None:
         self.writer = writer
         self.consumer = consumer
+        self.grouped = assignment == "group"
         self.poll_timeout_ms = poll_timeout_ms
+        self.join_poll_timeout_ms = join_poll_timeout_ms
         # Some brokers answer an empty fetch at once, so an idle consumer would spin a core inside poll();
         # a short wait after an empty batch keeps idle CPU near zero at that much extra latency.
         self.idle_wait_s = idle_wait_s
+        # partitions to seek to their stored positions before the next poll (the listener adds to it
+        # from kafka-python's network thread)
+        self._unpositioned: set[TopicPartition] = set()
+        self._lock = threading.Lock()
         topics = writer.projection.topics
-        if assignment == "group":
+        if self.grouped:
             consumer.subscribe(topics=topics, listener=_SeekToStoredPositions(self))
         else:
-            partitions = [
+            partitions = {
                 TopicPartition(topic, p)
                 for topic in topics
-                for p in sorted(consumer.partitions_for_topic(topic) or [])
-            ]
-            consumer.assign(partitions)
-            self.seek_to_stored(partitions)
+                for p in consumer.partitions_for_topic(topic) or []
+            }
+            consumer.assign(sorted(partitions))
+            self.reposition(partitions)
+
+    def reposition(self, partitions: set[TopicPartition], pause: bool = False) -> None:
+        """Read `partitions` from their stored positions again, starting with the next step."""
+        if pause:
+            self.consumer.pause(*partitions)
+        with self._lock:
+            self._unpositioned |= partitions
 
     def seek_to_stored(self, partitions: list[TopicPartition]) -> None:
         stored = self.writer.positions(partitions)
@@ -308,8 +333,33 @@ class ProjectorRunner:
             else:
                 self.consumer.seek_to_beginning(tp)
 
+    def _seek_unpositioned(self) -> None:
+        """Seek before polling; if the store is down this raises, and nothing is polled past a failed batch."""
+        with self._lock:
+            self._unpositioned &= set(self.consumer.assignment())
+            wanted = sorted(self._unpositioned)
+        if not wanted:
+            return
+        self.seek_to_stored(wanted)
+        self.consumer.resume(*wanted)
+        with self._lock:
+            self._unpositioned -= set(wanted)
+
+    def joining(self) -> bool:
+        """Whether a group join is due or under way. kafka-python (3.0.x) drops a join that completes between
+        two polls and sends a new JoinGroup, which starts yet another rebalance (and noida can then leave the
+        other members' JoinGroup unanswered for good): while joining, the runner polls long and without
+        pause, so that the join completes inside a poll. `need_rejoin` (set by the heartbeat thread) is the
+        only early sign of a rebalance; the member state shows a join in flight."""
+        if not self.grouped:
+            return False
+        coordinator = getattr(self.consumer, "_coordinator", None)
+        due = coordinator is not None and coordinator.need_rejoin()
+        return due or self.consumer.group_metadata().state != MemberState.STABLE
+
     def step(self) -> BatchResult:
-        polled = self.consumer.poll(timeout_ms=self.poll_timeout_ms)
+        self._seek_unpositioned()
+        polled = self._poll()
         records = [
             Record(r.topic, r.partition, r.offset, r.value, r.key) for batch in polled.values() for r in batch
         ]
@@ -318,10 +368,22 @@ class ProjectorRunner:
             self._commit_to_broker(records)
         return result
 
+    def _poll(self) -> dict[TopicPartition, list[Any]]:
+        polled = self.consumer.poll(
+            timeout_ms=self.join_poll_timeout_ms if self.joining() else self.poll_timeout_ms
+        )
+        if not polled and self.joining():  # a join began in that poll: await it at once, not after a gap
+            polled = self.consumer.poll(timeout_ms=self.join_poll_timeout_ms)
+        return polled
+
     def _commit_to_broker(self, records: list[Record]) -> None:
-        """Mirror positions into the group's committed offsets, for standard lag tools. Not relied upon."""
+        """Mirror positions into the group's committed offsets, for standard lag tools. Not relied upon.
+
+        Synchronous: told that the group has moved on (noida answers ILLEGAL_GENERATION where Kafka answers
+        REBALANCE_IN_PROGRESS), kafka-python resets its membership; an answer arriving while the next poll's
+        JoinGroup is in flight would void that join and start yet another rebalance."""
         try:
-            self.consumer.commit_async()
+            self.consumer.commit(timeout_ms=COMMIT_TIMEOUT_MS)
         except KafkaError as err:
             log.debug("offset mirror skipped: %s", err)
 
@@ -333,19 +395,15 @@ class ProjectorRunner:
                 result = self.step()
                 backoff = 0.2
                 if not (result.applied or result.duplicates or result.dead_lettered):
-                    stop.wait(self.idle_wait_s)
+                    if not self.joining():
+                        stop.wait(self.idle_wait_s)
                 elif on_batch:
                     on_batch(result)
             except (PyMongoError, KafkaError, RuntimeError) as err:
-                # Nothing was committed: rewind to the stored positions and try the same records again.
+                # Nothing was committed: the same records are read again from the stored positions, which
+                # the next step seeks to before it polls (and retries until the store answers).
                 log.warning("projector batch failed, retrying: %s", err)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
-                self._rewind()
+                self.reposition(set(self.consumer.assignment()))
         self.consumer.close()
-
-    def _rewind(self) -> None:
-        try:
-            self.seek_to_stored(list(self.consumer.assignment()))
-        except (PyMongoError, KafkaError) as err:
-            log.warning("cannot rewind yet: %s", err)
