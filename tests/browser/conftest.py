@@ -82,6 +82,8 @@ def sign_in(page: Page, stack: Stack, token: str, path: str = "") -> None:
     expect(page).to_have_url(dashboard(stack, "signin"))
     page.fill("#token", token)
     page.click("#signin-submit")
+    # signed in once the token is checked and kept: a navigation before that would land on sign-in again
+    expect(page).not_to_have_url(dashboard(stack, "signin"))
 
 
 def shot(page: Page, name: str) -> Path:

@@ -76,10 +76,11 @@ export function provinceMap({ hrefFor, navigate }) {
   // rows === null until the first update: painting all-grey before the figures arrive would show a false "no data"
   const state = { indicator: null, rows: null, columns: [], provinces: null, shape: null, paths: null };
   const select = h('select', { id: 'map-indicator' });
-  const label = h('label', { for: 'map-indicator' });
+  // named from the start: while the figures load, a screen reader still hears what the select and legend are
+  const label = h('label', { for: 'map-indicator' }, t('map_indicator'));
   const svg = s('svg', { 'data-testid': 'map', class: 'province-map', role: 'group' });
   const legend = h('ul', { class: 'map-legend' });
-  const legendTitle = h('h3', { class: 'legend-title' });
+  const legendTitle = h('h3', { class: 'legend-title' }, t('map_legend'));
   const credit = h('span');
   const licence = h('a', { href: LICENCE, rel: 'license', hreflang: 'en' }, 'CC BY 4.0');
   const el = h('div', { class: 'map-wrap' }, h('div', { class: 'filter-row' }, label, select),
