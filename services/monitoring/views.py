@@ -22,6 +22,11 @@ VIEWS = "views"
 NATIONAL = "TH"
 LEVELS = ("school", "cluster", "esa", "province", "national")
 ORG_FIELD = {"school": "school_code", "cluster": "cluster_id", "esa": "esa_code", "province": "province_code"}
+# the org fields a level's view keeps: its own and those above it
+ANCESTOR_FIELDS = {
+    level: tuple(f for lvl, f in ORG_FIELD.items() if LEVELS.index(lvl) >= LEVELS.index(level))
+    for level in LEVELS
+}
 
 Event = dict[str, Any]
 Preload = Callable[[list[Event]], dict[str, Iterable[str]]]
@@ -73,23 +78,44 @@ class ViewBatch:
 
     def views(self, section: str, event: Event, org: dict[str, Any], **change: Any) -> None:
         """Apply the same change to `section` of the view of every level on `org`, stamping freshness."""
+        inc, maxes = _section_ops(section, event, change)
+        period = event["payload"]["period"]
         for level, code in levels_of(org):
-            self.view(section, level, code, event, org, **change)
+            self._view(level, code, period, org, inc, maxes)
 
     def view(
         self, section: str, level: str, code: str, event: Event, org: dict[str, Any], **change: Any
     ) -> None:
-        period = event["payload"]["period"]
-        ancestors = {
-            f: org.get(f) for lvl, f in ORG_FIELD.items() if LEVELS.index(lvl) >= LEVELS.index(level)
-        }
-        self.change(
-            VIEWS,
-            view_key(level, code, period),
-            inc={f"{section}.{k}": v for k, v in change.get("inc", {}).items()},
-            max={
-                "as_of": event["occurred_at"],
-                **{f"{section}.{k}": v for k, v in change.get("max", {}).items()},
-            },
-            set={"level": level, "code": code, "period": period, "org": ancestors},
+        inc, maxes = _section_ops(section, event, change)
+        self._view(level, code, event["payload"]["period"], org, inc, maxes)
+
+    def _view(
+        self,
+        level: str,
+        code: str,
+        period: dict[str, int],
+        org: dict[str, Any],
+        inc: dict[str, float],
+        maxes: dict[str, Any],
+    ) -> None:
+        # inc and max are shared by the levels of one event: merging copies them, nothing mutates them
+        ancestors = {f: org.get(f) for f in ANCESTOR_FIELDS[level]}
+        self.changes.append(
+            Change(
+                VIEWS,
+                view_key(level, code, period),
+                inc=inc,
+                max=maxes,
+                set={"level": level, "code": code, "period": period, "org": ancestors},
+            )
         )
+
+
+def _section_ops(
+    section: str, event: Event, change: dict[str, Any]
+) -> tuple[dict[str, float], dict[str, Any]]:
+    """A handler's increments and maxima under `section`, once per event whatever the number of levels."""
+    prefix = section + "."
+    inc = {prefix + k: v for k, v in change.get("inc", {}).items()}
+    maxes = {"as_of": event["occurred_at"], **{prefix + k: v for k, v in change.get("max", {}).items()}}
+    return inc, maxes

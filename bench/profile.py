@@ -1,0 +1,84 @@
+"""`python -m bench.profile [--full] [--top N]`: where the projector spends its time, with cProfile.
+
+Starts its own servers like `python -m bench`, projects the directory, then runs one projector in process over
+the activity and results topics under cProfile, and prints the functions with the most time of their own and
+the most time inclusive, plus the time per stage of a batch (decode, fold, store).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import sys
+import time
+
+from rich.console import Console
+
+from bench import dataset, projector
+from bench.__main__ import servers
+from bench.harness import SCALES, Bench
+from services.monitoring.projector import build_runner
+
+# The stages of a batch, by the functions that do them (inclusive time of each): (file, function)
+STAGES = {
+    "poll (kafka-python)": ("kafka/consumer/group.py", "poll"),
+    "decode (catalog)": ("shared/projection.py", "_decode"),
+    "transaction (store reads and writes, with the fold)": ("shared/store.py", "atomic"),
+    "fold (handlers, inside the transaction)": ("services/monitoring/projection.py", "fold"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__.split("\n")[0])
+    parser.add_argument("--full", action="store_true")
+    parser.add_argument("--top", type=int, default=25)
+    args = parser.parse_args(argv)
+    console = Console()
+    with servers(console) as (settings, work):
+        ctx = Bench(settings, SCALES["full" if args.full else "small"], console, work)
+        data = dataset.build(ctx)
+        dataset.produce(ctx, data)
+        run_settings = projector.fresh(ctx, "profile")
+        projector.load_directory(ctx, run_settings)
+        stats, events, seconds = profiled(ctx, run_settings, data.count(projector.MEASURED))
+    console.print(f"{events:,} events in {seconds:.1f} s under cProfile ({events / seconds:,.0f} events/s)")
+    console.print(stages(stats, seconds))
+    for order in ("tottime", "cumulative"):
+        out = io.StringIO()
+        pstats.Stats(stats, stream=out).sort_stats(order).print_stats(args.top)
+        console.print(out.getvalue(), markup=False, highlight=False)
+    return 0
+
+
+def profiled(ctx: Bench, settings: object, expected: int) -> tuple[cProfile.Profile, int, float]:
+    runner = build_runner(settings, list(projector.MEASURED))  # type: ignore[arg-type]
+    profile = cProfile.Profile()
+    done = 0
+    with ctx.progress("projector under cProfile", expected) as advance:
+        start = time.perf_counter()
+        profile.enable()
+        while done < expected:
+            result = runner.step()
+            n = result.applied + result.duplicates + result.dead_lettered
+            done += n
+            advance(n)
+        profile.disable()
+        seconds = time.perf_counter() - start
+    runner.consumer.close()
+    return profile, done, seconds
+
+
+def stages(profile: cProfile.Profile, seconds: float) -> str:
+    """Inclusive time per stage, as a share of the run."""
+    totals = {name: 0.0 for name in STAGES}
+    for (path, _, function), row in pstats.Stats(profile).stats.items():  # type: ignore[attr-defined]
+        for name, (suffix, wanted) in STAGES.items():
+            if function == wanted and path.endswith(suffix):
+                totals[name] += row[3]
+    return "\n".join(f"  {name:<50} {t:7.1f} s  {t / seconds:6.1%}" for name, t in totals.items())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

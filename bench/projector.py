@@ -1,0 +1,368 @@
+"""Projector throughput, each figure next to its baseline over the same events in the same run.
+
+(a) the projector against a bare kafka-python consumer that only decodes; (b) against the naive projector of
+bench/naive.py; (c) a full rebuild of the views from the log; (d) one instance against two.
+
+Every projector run starts on its own empty database with the directory already projected (master data is
+loaded long before activity in practice, and training events need it to find a teacher's school), and reads
+the activity and results topics from their beginning. Instances run as separate processes; the partitions
+are split between them explicitly (ANP_PROJECTOR_ASSIGNMENT=all and then a subset each), because their
+positions live with the views and a consumer group's rebalancing would only add join time to the figure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from kafka import TopicPartition
+from pymongo.database import Database
+
+from bench import dataset
+from bench.harness import Bench, Figure
+from bench.naive import NaiveProjector
+from services.monitoring.projection import STATE_COLLECTIONS
+from services.monitoring.projector import build_runner
+from services.monitoring.rebuild import forget_projection
+from shared.catalog import catalog
+from shared.clients import kafka_consumer, mongo_client
+from shared.projection import POSITIONS, PROJECTED_AT
+from shared.settings import TOPICS, Settings
+
+MEASURED = (*dataset.ACTIVITY_TOPICS, TOPICS["achievement"])
+NAIVE_LIMIT = 5_000  # events; the naive projector is measured on the first ones of the log
+NAIVE_SECONDS = 30.0
+TWO_SECONDS = {"small": 45.0, "full": 600.0}  # the two-instance sample, per scale
+
+
+@dataclass
+class Run:
+    settings: Settings
+    events: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+
+def run(ctx: Bench) -> list[Figure]:
+    data = dataset.build(ctx)
+    dataset.produce(ctx, data)
+    raw = consume_raw(ctx, MEASURED, data.count(MEASURED))
+    one = project(ctx, fresh(ctx, "one"), MEASURED, instances=1)
+    naive = naive_sample(ctx)
+    rebuilt, equal = rebuild(ctx, one.settings, data.count())
+    # two instances are measured for a bounded time: with both writing the same upper-level views they are
+    # slower than one, and the figure needs a throughput, not the whole data set again
+    two = project(ctx, fresh(ctx, "two"), MEASURED, instances=2, seconds=TWO_SECONDS[ctx.scale.name])
+    ctx.shared["projected"] = one.settings  # the rebuilt views of the whole data set, for the read benchmarks
+    return [
+        vs_raw(one, raw),
+        vs_naive(one, naive),
+        rebuild_figure(rebuilt, equal, one),
+        scaling_figure(one, two, TWO_SECONDS[ctx.scale.name]),
+    ]
+
+
+def fresh(ctx: Bench, name: str) -> Settings:
+    """Settings of a run with its own database and group, read by every partition's owner explicitly."""
+    return ctx.settings.with_overrides(
+        db_prefix=f"{ctx.settings.db_prefix}_{name}",
+        projector_group=f"bench-{name}",
+        projector_assignment="all",
+    )
+
+
+# --- the baseline of (a): consume and decode, nothing else -------------------------------------------------
+
+
+def consume_raw(ctx: Bench, topics: tuple[str, ...], expected: int) -> Run:
+    consumer = kafka_consumer(ctx.settings, group_id=None)
+    try:
+        partitions = [
+            TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or [])
+        ]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        done = 0
+        with ctx.progress("raw consume + decode", expected) as advance:
+            start = time.perf_counter()
+            while done < expected:
+                for records in consumer.poll(timeout_ms=100).values():
+                    for record in records:
+                        catalog.decode(record.value)
+                    done += len(records)
+                    advance(len(records))
+            seconds = time.perf_counter() - start
+    finally:
+        consumer.close()
+    return Run(ctx.settings, done, seconds)
+
+
+# --- projector instances in their own processes -------------------------------------------------------------
+
+
+def load_directory(ctx: Bench, settings: Settings) -> None:
+    """Project the master data (not timed): the state every measured run starts from."""
+    expected = len(ctx.shared["dataset"].records[TOPICS["directory"]])
+    runner = build_runner(settings, [TOPICS["directory"]])
+    done = 0
+    with ctx.progress("directory into the views", expected) as advance:
+        while done < expected:
+            result = runner.step()
+            done += result.applied + result.duplicates + result.dead_lettered
+            advance(result.applied + result.duplicates + result.dead_lettered)
+    runner.consumer.close()
+
+
+def project(
+    ctx: Bench,
+    settings: Settings,
+    topics: tuple[str, ...],
+    instances: int,
+    with_directory: bool = True,
+    seconds: float | None = None,
+) -> Run:
+    """Time `instances` projector processes over `topics` from their stored positions to the end, or for
+    `seconds` at most (then the views are incomplete: a throughput sample only)."""
+    if with_directory:
+        load_directory(ctx, settings)
+    shares = split_partitions(settings, topics, instances)
+    spawn = multiprocessing.get_context("spawn")  # pymongo and kafka-python are not fork-safe
+    start, results = spawn.Event(), spawn.Queue()
+    ready = [spawn.Event() for _ in shares]
+    env = settings.to_env()
+    procs = [
+        # daemonic: stopped with the run, however it ends
+        spawn.Process(
+            target=instance_main,
+            args=(env, list(topics), share, ready[i], start, results, seconds),
+            daemon=True,
+        )
+        for i, share in enumerate(shares)
+    ]
+    for proc in procs:
+        proc.start()
+    for event in ready:
+        event.wait(120)
+    expected = sum(end for share in shares for *_, end in share)
+    began = time.time()
+    start.set()
+    watch(ctx, settings, expected, procs, f"projector × {instances}")
+    ends = [results.get(timeout=30) for _ in procs]
+    for proc in procs:
+        proc.join(30)
+    done = sum(n for n, _ in ends)
+    if done != expected and seconds is None:
+        raise RuntimeError(f"projector instances applied {done} of {expected} records")
+    return Run(settings, done, max(end for _, end in ends) - began)
+
+
+def split_partitions(
+    settings: Settings, topics: tuple[str, ...], parts: int
+) -> list[list[tuple[str, int, int]]]:
+    """(topic, partition, end offset) per instance, round robin, so each has a share of every topic."""
+    consumer = kafka_consumer(settings, group_id=None)
+    try:
+        partitions = [
+            TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or [])
+        ]
+        ends = consumer.end_offsets(partitions)
+    finally:
+        consumer.close()
+    shares: list[list[tuple[str, int, int]]] = [[] for _ in range(parts)]
+    for i, tp in enumerate(partitions):
+        shares[i % parts].append((tp.topic, tp.partition, ends[tp]))
+    return shares
+
+
+def watch(ctx: Bench, settings: Settings, expected: int, procs: list[Any], what: str) -> None:
+    """A progress bar from the stored positions until the processes have finished."""
+    db = mongo_client(settings)[settings.db_name("monitoring")]
+    with ctx.progress(what, expected) as advance:
+        shown = 0
+        while any(p.is_alive() for p in procs):
+            stored = sum(d["offset"] + 1 for d in db[POSITIONS].find({"group": settings.projector_group}))
+            done = min(stored - done_before(ctx, settings), expected)
+            if done > shown:
+                advance(done - shown)
+                shown = done
+            time.sleep(0.5)
+            if any(p.exitcode not in (None, 0) for p in procs):
+                raise RuntimeError(f"a projector instance failed (exit {[p.exitcode for p in procs]})")
+
+
+def done_before(ctx: Bench, settings: Settings) -> int:
+    """Records of the group's stored positions that are not part of the timed run (the directory)."""
+    return 0 if ctx.shared.get("rebuilding") else len(ctx.shared["dataset"].records[TOPICS["directory"]])
+
+
+def instance_main(
+    env: dict[str, str],
+    topics: list[str],
+    share: list[tuple[str, int, int]],
+    ready: Any,
+    start: Any,
+    out: Any,
+    seconds: float | None,
+) -> None:
+    """One projector instance: its partitions, from the stored positions to the given end offsets (or until
+    `seconds` have passed)."""
+    os.environ.update(env)
+    runner = build_runner(Settings.from_env(), topics)
+    partitions = [TopicPartition(t, p) for t, p, _ in share]
+    runner.consumer.assign(partitions)
+    runner.seek_to_stored(partitions)
+    expected = sum(end for *_, end in share)
+    ready.set()
+    start.wait()
+    deadline = time.time() + seconds if seconds is not None else float("inf")
+    done = 0
+    while done < expected and time.time() < deadline:
+        result = runner.step()
+        done += result.applied + result.duplicates + result.dead_lettered
+    out.put((done, time.time()))
+    runner.consumer.close()
+
+
+# --- (b) the naive projector on a bounded sample ----------------------------------------------------------
+
+
+def naive_sample(ctx: Bench) -> Run:
+    settings = fresh(ctx, "naive")
+    load_directory(ctx, settings)
+    db = mongo_client(settings)[settings.db_name("monitoring")]
+    consumer = kafka_consumer(settings, group_id=settings.projector_group)
+    try:
+        naive = NaiveProjector(db, consumer, list(MEASURED), settings.projector_group)
+        with ctx.progress(
+            f"naive projector (≤ {NAIVE_LIMIT:,} events or {NAIVE_SECONDS:g} s)", NAIVE_LIMIT
+        ) as advance:
+            events, seconds = naive.run(NAIVE_LIMIT, NAIVE_SECONDS, advance)
+    finally:
+        consumer.close()
+    return Run(settings, events, seconds)
+
+
+# --- (c) rebuild -------------------------------------------------------------------------------------------
+
+
+def rebuild(ctx: Bench, settings: Settings, expected: int) -> tuple[Run, bool]:
+    """Forget the views of a finished run and project every topic again; True when the views come back equal."""
+    db = mongo_client(settings)[settings.db_name("monitoring")]
+    before = digest(db)
+    forget_projection(db, settings.projector_group)
+    ctx.shared["rebuilding"] = True
+    try:
+        rebuilt = project(ctx, settings, dataset.PROJECTED_TOPICS, instances=1, with_directory=False)
+    finally:
+        ctx.shared["rebuilding"] = False
+    if rebuilt.events != expected:
+        raise RuntimeError(f"rebuild read {rebuilt.events} of {expected} events")
+    return rebuilt, digest(db) == before
+
+
+def digest(db: Database) -> str:
+    """A hash of every state collection, without the batch timestamps (floats rounded: sums differ in order)."""
+    sha = hashlib.sha256()
+    for name in STATE_COLLECTIONS:
+        for doc in db[name].find({}, {PROJECTED_AT: 0}).sort("_id", 1):
+            sha.update(json.dumps(_rounded(doc), sort_keys=True, default=str).encode())
+    return sha.hexdigest()
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 6)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
+# --- figures -----------------------------------------------------------------------------------------------
+
+
+def vs_raw(one: Run, raw: Run) -> Figure:
+    ratio = one.rate / raw.rate
+    return Figure(
+        "projector_vs_raw",
+        "Projector vs raw consume + decode",
+        round(one.rate),
+        "events/s",
+        baseline="kafka-python consumer, catalog decode only",
+        baseline_value=round(raw.rate),
+        ratio=round(ratio, 3),
+        target="ratio ≥ 0.5",
+        met=ratio >= 0.5,
+        details={
+            "events": one.events,
+            "seconds": round(one.seconds, 2),
+            "raw_seconds": round(raw.seconds, 2),
+        },
+    )
+
+
+def vs_naive(one: Run, naive: Run) -> Figure:
+    ratio = one.rate / naive.rate
+    return Figure(
+        "projector_vs_naive",
+        "Projector vs naive one-write-per-event",
+        round(one.rate),
+        "events/s",
+        baseline="naive projector (bench/naive.py)",
+        baseline_value=round(naive.rate, 1),
+        ratio=round(ratio, 1),
+        target="ratio ≥ 10",
+        met=ratio >= 10,
+        details={
+            "naive_events": naive.events,
+            "naive_seconds": round(naive.seconds, 2),
+            "naive_sample": f"the first {naive.events:,} events of the log (bounded: ≤ {NAIVE_LIMIT:,} events "
+            f"or {NAIVE_SECONDS:g} s)",
+        },
+    )
+
+
+def rebuild_figure(rebuilt: Run, equal: bool, live: Run) -> Figure:
+    return Figure(
+        "rebuild",
+        "Full rebuild of the views from the log",
+        round(rebuilt.rate),
+        "events/s",
+        baseline="live projection of the same events",
+        baseline_value=round(live.rate),
+        ratio=round(rebuilt.rate / live.rate, 3),
+        details={
+            "events": rebuilt.events,
+            "seconds": round(rebuilt.seconds, 2),
+            "views_equal_to_live": equal,
+            "how": "services.monitoring.rebuild.forget_projection, then one projector over every topic",
+        },
+    )
+
+
+def scaling_figure(one: Run, two: Run, bound: float) -> Figure:
+    return Figure(
+        "projector_two_instances",
+        "Projector: two instances vs one",
+        round(two.rate),
+        "events/s",
+        baseline="one instance",
+        baseline_value=round(one.rate),
+        ratio=round(two.rate / one.rate, 3),
+        details={
+            "events": two.events,
+            "seconds_two": round(two.seconds, 2),
+            "seconds_one": round(one.seconds, 2),
+            "assignment": "partitions split explicitly between the processes, round robin over every topic",
+            "sample": f"two instances measured for at most {bound:g} s",
+        },
+    )
