@@ -37,6 +37,7 @@ APPLIED = "projector_applied_events"
 APPLIED_RETENTION = timedelta(days=14)
 PROJECTED_AT = "projected_at"  # stamped on every document a batch changes
 COMMIT_TIMEOUT_MS = 2000  # the broker offset mirror is best effort
+CLOSE_TIMEOUT_MS = 5000
 
 
 @dataclass
@@ -406,4 +407,6 @@ class ProjectorRunner:
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
                 self.reposition(set(self.consumer.assignment()))
-        self.consumer.close()
+        log.info("stopping: leaving the group")
+        # bounded: a broker that never answers the LeaveGroup must not keep a stopping instance alive
+        self.consumer.close(timeout_ms=CLOSE_TIMEOUT_MS)

@@ -6,6 +6,7 @@ import logging
 import sys
 import threading
 
+from services.monitoring import views
 from services.monitoring.folds import activity
 from services.monitoring.projection import MonitoringProjection
 from shared.clients import kafka_consumer, kafka_producer, mongo_client
@@ -25,6 +26,7 @@ def build_runner(settings: Settings, topics: list[str] | None = None) -> Project
     )
     writer.ensure_indexes()
     activity.ensure_indexes(store.db)
+    views.ensure_indexes(store.db)
     consumer = kafka_consumer(settings, group_id=settings.projector_group)
     return ProjectorRunner(writer, consumer, assignment=settings.projector_assignment)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -24,6 +25,7 @@ MAX_CHILDREN = 1000
 MAX_CODE = 40
 RESULTS_LOOKBACK = 3  # years searched back for the latest results (one more is read for the change)
 ACHIEVEMENT_FIELDS = {"level": 1, "code": 1, "period": 1, "achievement": 1}
+Results = dict[tuple[str, str | None], dict[int, Section]]  # (level, code) -> results year -> section
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ def read_view(
     """A unit's figures for a period, with its children's; units outside the caller's scope are not found.
     Without `options`: the configured thresholds, as of today."""
     unit = scoped_unit(db, caller, level, code)
-    children = list(db[UNITS].find({"parent": unit["_id"]}).sort("code", 1).limit(MAX_CHILDREN))
+    children = _children(db, unit)
     figures = figures_of(db, [unit, *children], period, options or default_options(), viewer=caller)
     as_of = figures[0]["as_of"]
     return {
@@ -71,6 +73,13 @@ def read_view(
         "age_seconds": (utcnow() - as_of).total_seconds() if as_of else None,
         "children": figures[1:],
     }
+
+
+def _children(db: Database, unit: dict[str, Any]) -> list[dict[str, Any]]:
+    """The units directly below, by code (a school has none: no read)."""
+    if unit["level"] == LEVELS[0]:
+        return []
+    return list(db[UNITS].find({"parent": unit["_id"]}).sort("code", 1).limit(MAX_CHILDREN))
 
 
 def default_options() -> ReadOptions:
@@ -122,9 +131,9 @@ def _views(
     }
 
 
-def _results(db: Database, units: list[dict[str, Any]], up_to: int) -> dict[tuple[str, str, int], Section]:
+def _results(db: Database, units: list[dict[str, Any]], up_to: int) -> Results:
     """The `achievement` sections of the units, their provinces and the nation for the results years that can
-    matter (the latest up to `up_to`, a few back, and the year before it), in one read."""
+    matter (the latest up to `up_to`, a few back, and the year before it), in one read, by unit."""
     wanted = {(u["level"], u["code"]) for u in units} | {("national", NATIONAL)}
     wanted |= {("province", p) for u in units if (p := u.get("org", {}).get("province_code"))}
     keys = [
@@ -133,25 +142,22 @@ def _results(db: Database, units: list[dict[str, Any]], up_to: int) -> dict[tupl
         for year in range(up_to - RESULTS_LOOKBACK - 1, up_to + 1)
     ]
     found = db[VIEWS].find({"_id": {"$in": keys}, "achievement": {"$exists": True}}, ACHIEVEMENT_FIELDS)
-    return {(d["level"], d["code"], d["period"]["academic_year"]): d["achievement"] for d in found}
+    results: Results = defaultdict(dict)
+    for d in found:
+        results[d["level"], d["code"]][d["period"]["academic_year"]] = d["achievement"]
+    return results
 
 
 def latest_results_year(db: Database, unit: dict[str, Any], up_to: int) -> int | None:
     """The latest results year up to `up_to` in which the unit has results."""
     results = _results(db, [unit], up_to)
-    return latest_year(_by_year(results, unit["level"], unit["code"]), up_to)
-
-
-def _by_year(
-    results: dict[tuple[str, str, int], Section], level: str, code: str | None
-) -> dict[int, Section]:
-    return {year: section for (lvl, c, year), section in results.items() if (lvl, c) == (level, code)}
+    return latest_year(results[unit["level"], unit["code"]], up_to)
 
 
 def _unit_figures(
     unit: dict[str, Any],
     views: dict[tuple[str, str, int], dict[str, Any]],
-    results: dict[tuple[str, str, int], Section],
+    results: Results,
     period: Period,
     options: ReadOptions,
     viewer: Principal | None,
@@ -173,9 +179,9 @@ def _unit_figures(
         "training": training_figures(view, teachers_total, earlier),
         "committee": committee_figures(view, unit.get("committees"), options.today, options.inactive_days),
         "achievement": achievement_figures(
-            _by_year(results, unit["level"], unit["code"]),
-            _by_year(results, "province", org.get("province_code")),
-            _by_year(results, "national", NATIONAL),
+            results.get((unit["level"], unit["code"]), {}),
+            results.get(("province", org.get("province_code")), {}),
+            results.get(("national", NATIONAL), {}),
             up_to=results_year(period),
             min_tested=options.min_tested,
             small_cells_visible=sees_small_cells(viewer, org),
@@ -201,6 +207,8 @@ def ancestors(db: Database, unit: dict[str, Any], caller: Principal) -> list[dic
     below = LEVELS.index(unit["level"])
     path = [(lvl, c) for lvl, c in levels_of(unit.get("org", {})) if LEVELS.index(lvl) > below][::-1]
     keys = [unit_key(lvl, c) for lvl, c in path]
+    if not keys:
+        return []  # the nation: nothing above, no read
     docs = {
         d["_id"]: d for d in db[UNITS].find({"_id": {"$in": keys}}, {"name_th": 1, "name_en": 1, "org": 1})
     }

@@ -2,11 +2,88 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from collections.abc import Callable, Mapping
+from functools import cached_property
+from typing import Any
+
+from marshmallow import Schema, fields, missing, validate
+from marshmallow.utils import ensure_text_type
 
 from shared.schemas import Code, StrictSchema
 
 LEVEL = validate.OneOf(["school", "cluster", "esa", "province", "national"])
+
+Dump = Callable[[Any], Any]
+
+
+class CompiledDumpSchema(Schema):
+    """A response schema whose dump runs plain functions built once from its fields: the output of marshmallow's
+    field-by-field dump (a test compares them) at a fraction of its cost, since a national page holds tens of
+    thousands of figures. The declared fields stay the documentation. Dumps mappings; no dump hooks."""
+
+    @cached_property
+    def _compiled(self) -> Dump:
+        return compile_dump(self)
+
+    def dump(self, obj: Any, *, many: bool | None = None) -> Any:
+        if self.many if many is None else many:
+            return [self._compiled(item) for item in obj]
+        return self._compiled(obj)
+
+
+def compile_dump(schema: Schema) -> Dump:
+    """A function dumping a mapping as `schema.dump` does: each present key through its field's conversion,
+    None as None (as every field below dumps it), a missing key left out."""
+    entries = [
+        (field.attribute or name, name if field.data_key is None else field.data_key, _converter(field))
+        for name, field in schema.dump_fields.items()
+    ]
+
+    def dump(obj: Mapping[str, Any]) -> dict[str, Any]:
+        out = {}
+        for attr, key, convert in entries:
+            value = obj.get(attr, missing)
+            if value is None:
+                out[key] = None
+            elif value is not missing:
+                out[key] = convert(value)
+        return out
+
+    return dump
+
+
+def _converter(field: fields.Field) -> Dump:
+    """The field's `_serialize` of a value other than None, with the common types unrolled."""
+    kind = type(field)
+    if kind is fields.Nested:
+        nested, many = compile_dump(field.schema), field.schema.many or field.many
+        return (lambda v: [nested(item) for item in v]) if many else nested
+    if kind is fields.List:
+        inner = _converter(field.inner)
+        return lambda v: [None if item is None else inner(item) for item in v]
+    if kind is fields.Dict and (field.key_field or field.value_field):
+        keys = _converter(field.key_field) if field.key_field else _same
+        values = _converter(field.value_field) if field.value_field else _same
+        return lambda v: {keys(k): None if item is None else values(item) for k, item in v.items()}
+    if kind in PLAIN and not getattr(field, "as_string", False):
+        return PLAIN[kind]
+    if kind in SERIALIZED:
+        return lambda v: field._serialize(v, None, None)
+    raise TypeError(f"no compiled dump for {kind.__name__}: add it or use a plain Schema")
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+# exact types: a subclass may dump otherwise
+PLAIN: dict[type, Dump] = {
+    fields.Integer: int,
+    fields.Float: float,
+    fields.String: ensure_text_type,
+    fields.Dict: dict,
+}
+SERIALIZED = {fields.Boolean, fields.AwareDateTime, fields.DateTime, fields.Date, fields.Raw}
 
 
 class PeriodQuerySchema(StrictSchema):
@@ -218,7 +295,7 @@ class AncestorSchema(Schema):
     in_scope = fields.Boolean(metadata={"description": "whether the caller may open this unit"})
 
 
-class ViewSchema(UnitViewSchema):
+class ViewSchema(UnitViewSchema, CompiledDumpSchema):
     parent = fields.Dict(allow_none=True)
     ancestors = fields.List(
         fields.Nested(AncestorSchema),

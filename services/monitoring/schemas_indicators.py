@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from services.monitoring.schemas import PeriodSchema
+from services.monitoring.schemas import CompiledDumpSchema, PeriodSchema
 
 THRESHOLD = 'a number, or one per semester {"1": …, "2": …} for a figure counted from the start of the year'
 
@@ -55,7 +55,7 @@ class UnitIndicatorsSchema(Schema):
     indicators = fields.List(fields.Nested(IndicatorValueSchema))
 
 
-class IndicatorTableSchema(Schema):
+class IndicatorTableSchema(CompiledDumpSchema):
     unit = fields.Nested(UnitIndicatorsSchema)
     period = fields.Nested(PeriodSchema)
     as_of = fields.AwareDateTime(allow_none=True, metadata={"description": "time of the last event applied"})

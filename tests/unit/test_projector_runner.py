@@ -55,7 +55,7 @@ class Partition:
     def commit(self, timeout_ms: int) -> None:
         pass
 
-    def close(self) -> None:
+    def close(self, timeout_ms: int | None = None) -> None:
         pass
 
 
