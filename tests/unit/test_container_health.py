@@ -97,7 +97,7 @@ def test_the_relay_loop_beats_every_turn(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_the_projector_loop_beats_every_turn(monkeypatch: pytest.MonkeyPatch) -> None:
     beats: list[int] = []
     monkeypatch.setattr(projection, "beat", lambda: beats.append(1))
-    consumer = SimpleNamespace(subscribe=lambda **_: None, close=lambda: None)
+    consumer = SimpleNamespace(subscribe=lambda **_: None, close=lambda **_: None)
     writer = SimpleNamespace(projection=SimpleNamespace(topics=["t"]))
     runner = ProjectorRunner(writer, consumer, idle_wait_s=0)  # type: ignore[arg-type]
     stop = threading.Event()
