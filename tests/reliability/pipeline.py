@@ -4,13 +4,16 @@ the dead-letter topic hold. Each test then compares the views with tests/oracle.
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import requests
 from kafka import TopicPartition
 
-from deploy.local.servers import ensure_topics
+from deploy.local.servers import ServerProcess, ensure_topics, spawn
 from services.monitoring.projection import MonitoringProjection
 from shared.clients import kafka_consumer, kafka_producer
 from shared.projection import APPLIED, BatchResult, DeadLetters, ProjectionWriter, ProjectorRunner
@@ -190,6 +193,15 @@ def project(settings: Settings, topics: list[str], group: str, store: Store, tim
         ends.close()
         producer.close(timeout=5)
     return counts
+
+
+def start_projector(
+    settings: Settings, topics: list[str], log: Path, name: str = "projector"
+) -> ServerProcess:
+    """`python -m services.monitoring.projector` over the test's own topics, as a separate process."""
+    env = {**os.environ, **settings.to_env(), "PYTHONUNBUFFERED": "1"}
+    argv = [sys.executable, "-m", "services.monitoring.projector", *topics]
+    return spawn(name, argv, log_path=log, env=env)
 
 
 def records_on(settings: Settings, topics: list[str]) -> int:

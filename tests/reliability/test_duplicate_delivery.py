@@ -8,17 +8,16 @@ import random
 import uuid
 
 import pytest
-from kafka import TopicPartition
 
 from deploy.local.servers import ensure_topics
-from shared.clients import kafka_consumer, kafka_producer, mongo_client
+from shared.clients import kafka_producer, mongo_client
 from shared.projection import APPLIED, POSITIONS
 from shared.settings import Settings
 from shared.store import Store
 from tests.helpers import project_all, snapshot
 from tests.integration.test_monitoring_api import directory_events
 from tests.oracle import Directory, assert_views_match, from_events
-from tests.reliability.pipeline import dead_letters, project
+from tests.reliability.pipeline import dead_letters, project, records_on
 from tests.reliability.test_projector_kills import visits
 
 pytestmark = pytest.mark.integration
@@ -32,16 +31,6 @@ def publish(settings: Settings, topics: list[str], directory: list[bytes], strea
         producer.send(topics[1], key=str(n % 7).encode(), value=value)
     producer.flush()
     producer.close()
-
-
-def read_count(settings: Settings, topics: list[str]) -> int:
-    """Records on the topics: what a consumer reading from the beginning is handed."""
-    consumer = kafka_consumer(settings, group_id=None)
-    try:
-        partitions = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
-        return sum(consumer.end_offsets(partitions).values())
-    finally:
-        consumer.close()
 
 
 def test_positions_reset_and_everything_republished_change_no_view(settings: Settings) -> None:
@@ -60,7 +49,7 @@ def test_positions_reset_and_everything_republished_change_no_view(settings: Set
     reset = store.db[POSITIONS].delete_many({"group": own.projector_group}).deleted_count  # back to the start
     again = project(own, topics, own.projector_group, store)
 
-    delivered = read_count(own, topics)  # each record of the log, read once more after the reset
+    delivered = records_on(own, topics)  # each record of the log, read once more after the reset
     dead = dead_letters(own, topics)
     # second oracle: the supervision figures recomputed from the events produced, without the folds
     compared = assert_views_match(from_events(stream, Directory.from_events(directory)), store.db)

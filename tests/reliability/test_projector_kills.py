@@ -5,9 +5,7 @@ supervision figures from the events produced (no fold involved)."""
 
 from __future__ import annotations
 
-import os
 import random
-import sys
 import threading
 import time
 import uuid
@@ -15,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.local.servers import ServerProcess, ensure_topics, spawn
+from deploy.local.servers import ensure_topics
 from shared.clients import kafka_consumer, kafka_producer, mongo_client
 from shared.projection import APPLIED
 from shared.settings import Settings
@@ -23,7 +21,7 @@ from shared.store import Store
 from tests.helpers import project_all, projected, snapshot, wait_until
 from tests.integration.test_monitoring_api import SCHOOLS, directory_events, visit
 from tests.oracle import Directory, assert_views_match, from_events
-from tests.reliability.pipeline import dead_letters
+from tests.reliability.pipeline import dead_letters, start_projector
 
 pytestmark = pytest.mark.integration
 
@@ -34,12 +32,6 @@ DUPLICATE_EVERY = 10  # every tenth event is sent a second time
 
 def visits(rng: random.Random) -> list[bytes]:
     return [visit(*rng.choice(SCHOOLS), f"V{n:05d}", rng.randint(1, 4)) for n in range(EVENTS)]
-
-
-def start_projector(settings: Settings, topics: list[str], log: Path) -> ServerProcess:
-    env = {**os.environ, **settings.to_env(), "PYTHONUNBUFFERED": "1"}
-    argv = [sys.executable, "-m", "services.monitoring.projector", *topics]
-    return spawn("projector", argv, log_path=log, env=env)
 
 
 def test_sigkilled_projectors_build_exactly_the_undisturbed_views(settings: Settings, tmp_path: Path) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import random
 import re
-import sys
 import threading
 import time
 import uuid
@@ -23,7 +22,7 @@ from typing import Any
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from deploy.local.servers import ServerProcess, ensure_topics, spawn, wait_until
+from deploy.local.servers import ServerProcess, ensure_topics, wait_until
 from services.monitoring.projection import MonitoringProjection
 from shared.clients import kafka_consumer, kafka_producer, mongo_client
 from shared.projection import (
@@ -41,6 +40,7 @@ from shared.settings import DEAD_LETTER_TOPIC, Settings
 from shared.store import Store
 from tests.helpers import projected, snapshot
 from tests.integration.test_monitoring_api import directory_events
+from tests.reliability.pipeline import start_projector
 from tests.reliability.test_projector_kills import visits
 
 pytestmark = pytest.mark.integration
@@ -83,11 +83,8 @@ class Group:
     def join(self) -> None:
         self.joins += 1
         log = self.directory / f"projector-{self.joins}.log"
-        env = {**os.environ, **self.settings.to_env(), "PYTHONUNBUFFERED": "1"}
-        argv = [sys.executable, "-m", "services.monitoring.projector", *self.topics]
-        self.members.append(
-            Member(f"p{self.joins}", spawn(f"projector-{self.joins}", argv, log_path=log, env=env), log)
-        )
+        process = start_projector(self.settings, self.topics, log, name=f"projector-{self.joins}")
+        self.members.append(Member(f"p{self.joins}", process, log))
 
     def leave(self, rng: random.Random) -> None:
         member = self.members.pop(rng.randrange(len(self.members)))

@@ -30,8 +30,7 @@ from tests.eventfactory import PERIOD
 from tests.helpers import projected, snapshot, wait_until
 from tests.integration.test_monitoring_api import SCHOOLS, directory_events, visit
 from tests.oracle import Directory, assert_views_match, from_events
-from tests.reliability.pipeline import dead_letters, records_on
-from tests.reliability.test_projector_kills import start_projector
+from tests.reliability.pipeline import dead_letters, records_on, start_projector
 
 pytestmark = pytest.mark.integration
 
