@@ -9,7 +9,9 @@ Each endpoint gets `clients` threads (16 small, 32 full) with a connection each,
 short warm-up; gunicorn's sync workers close the connection after each response, so every request opens one,
 the bare ones too. Writes are measured before the reads of their service (the lists then have something to
 page), and after each write endpoint the relays and the projector catch up, so its backlog does not slow the next.
-The rate limit is raised for the run (bench/live_platform.py), the limiter still counts every request.
+The rate limit is raised for the run (bench/live_platform.py), the limiter still counts every request. Each
+client is a person of its own (its own token, so its own limiter counter), as in an office where many people
+use the portal at once.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from deploy.local.demo_activity import demo_schools
 from deploy.local.launch import Platform
 from deploy.local.run import HOST, REPO_ROOT, gunicorn_argv, http_ready
 from deploy.local.servers import ServerProcess, free_port, spawn, wait_until
+from shared.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,17 @@ def bare_app() -> Flask:
     return app
 
 
+@dataclass(frozen=True)
+class Caller:
+    sub: str
+    role: str
+    scope_level: str
+    scope_code: str | None
+
+    def headers(self, settings: Settings, client: int) -> dict[str, str]:
+        return bearer(settings, f"{self.sub}-{client}", self.role, self.scope_level, self.scope_code)
+
+
 @dataclass
 class Endpoint:
     key: str
@@ -69,7 +83,7 @@ class Endpoint:
     service: str  # "bare" for the baseline
     method: str
     path: str
-    headers: dict[str, str] = field(default_factory=dict)
+    caller: Caller | None = None  # whose token each client sends (one person per client); None: no token
     body: Callable[[int], bytes] | None = None  # the n-th request's body
     content_type: str = "application/json"
 
@@ -100,7 +114,7 @@ def run(ctx: Bench) -> list[Figure]:
         results: dict[str, Result] = {}
         with ctx.progress(f"api load: endpoints, {shape.clients} clients each", len(endpoints)) as advance:
             for endpoint in endpoints:
-                results[endpoint.key] = _hammer(endpoint, ports[endpoint.service], shape)
+                results[endpoint.key] = _hammer(endpoint, ports[endpoint.service], shape, platform.settings)
                 if endpoint.service != "bare" and endpoint.method == "POST":
                     wait_quiet(platform)
                 advance()
@@ -111,13 +125,12 @@ def run(ctx: Bench) -> list[Figure]:
 
 
 def _endpoints(platform: Platform) -> list[Endpoint]:
-    s = platform.settings
-    supervisor = bearer(s, "sup-13P1", "supervisor", "esa", "13P1")
-    officer = bearer(s, "esa-13P1", "esa_officer", "esa", "13P1")
-    director = bearer(s, "dir-13010001", "school_director", "school", "13010001")
-    province = bearer(s, "prov-13", "province_officer", "province", "13")
+    supervisor = Caller("sup-13P1", "supervisor", "esa", "13P1")
+    officer = Caller("esa-13P1", "esa_officer", "esa", "13P1")
+    director = Caller("dir-13010001", "school_director", "school", "13010001")
+    province = Caller("prov-13", "province_officer", "province", "13")
     today = date.today().isoformat()
-    board = _school_board(platform, director)
+    board = _school_board(platform, director.headers(platform.settings, 0))
     bare = [
         Endpoint("bare_get", "bare Flask GET", "bare", "GET", "/bare"),
         Endpoint("bare_post", "bare Flask POST", "bare", "POST", "/bare", body=_json({"a": 1, "b": "x"})),
@@ -210,7 +223,7 @@ class _Bare:
         self.proc.stop()
 
 
-def _hammer(endpoint: Endpoint, port: int, shape: Shape) -> Result:
+def _hammer(endpoint: Endpoint, port: int, shape: Shape, settings: Settings) -> Result:
     """CLIENTS threads back to back for warm-up + seconds; only requests inside the measured window count."""
     began = time.perf_counter() + shape.warmup
     ended = began + shape.seconds
@@ -218,12 +231,13 @@ def _hammer(endpoint: Endpoint, port: int, shape: Shape) -> Result:
     lock = threading.Lock()
     counter = iter(range(10**9))  # the n-th request of the endpoint, across threads (next() is atomic)
 
-    def client() -> None:
+    def client(number: int) -> None:
         conn = http.client.HTTPConnection(HOST, port, timeout=30)
+        auth = endpoint.caller.headers(settings, number) if endpoint.caller else {}
         latencies, statuses = [], Counter[int]()
         while (start := time.perf_counter()) < ended:
             body = endpoint.body(next(counter)) if endpoint.body else None
-            headers = {**endpoint.headers, **({"Content-Type": endpoint.content_type} if body else {})}
+            headers = {**auth, **({"Content-Type": endpoint.content_type} if body else {})}
             conn.request(endpoint.method, endpoint.path, body=body, headers=headers)
             response = conn.getresponse()
             text = response.read()
@@ -240,7 +254,7 @@ def _hammer(endpoint: Endpoint, port: int, shape: Shape) -> Result:
             result.latencies.extend(latencies)
             result.statuses.update(statuses)
 
-    threads = [threading.Thread(target=client, name=f"client-{i}") for i in range(shape.clients)]
+    threads = [threading.Thread(target=client, args=(i,), name=f"client-{i}") for i in range(shape.clients)]
     for thread in threads:
         thread.start()
     for thread in threads:

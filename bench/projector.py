@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kafka import TopicPartition
+from pymongo import UpdateOne
 from pymongo.database import Database
 
 from bench import dataset
@@ -33,11 +34,15 @@ from shared.catalog import catalog
 from shared.clients import kafka_consumer, mongo_client
 from shared.projection import POSITIONS, PROJECTED_AT
 from shared.settings import TOPICS, Settings
+from shared.store import Store
 
 MEASURED = (*dataset.ACTIVITY_TOPICS, TOPICS["achievement"])
 NAIVE_LIMIT = 5_000  # events; the naive projector is measured on the first ones of the log
 NAIVE_SECONDS = 30.0
-TWO_SECONDS = {"small": 45.0, "full": 600.0}  # the two-instance sample, per scale
+TWO_SECONDS = {"small": 45.0, "full": 180.0}  # the two-instance sample, per scale
+# The rebuild, per scale: the whole log in small mode (then its views are compared with the live ones); at
+# national scale the first this many seconds, since projecting 2.4 M events again would double the run.
+REBUILD_SECONDS: dict[str, float | None] = {"small": None, "full": 300.0}
 
 
 @dataclass
@@ -45,6 +50,7 @@ class Run:
     settings: Settings
     events: int
     seconds: float
+    writes: int = 0  # documents the run wrote in the store
 
     @property
     def rate(self) -> float:
@@ -56,16 +62,20 @@ def run(ctx: Bench) -> list[Figure]:
     dataset.produce(ctx, data)
     raw = consume_raw(ctx, MEASURED, data.count(MEASURED))
     one = project(ctx, fresh(ctx, "one"), MEASURED, instances=1)
+    ceiling = store_ceiling(ctx)
     naive = naive_sample(ctx)
-    rebuilt, equal = rebuild(ctx, one.settings, data.count())
+    bound = REBUILD_SECONDS[ctx.scale.name]
+    # a timed rebuild sample leaves its views incomplete: at national scale it rebuilds the naive run's
+    # database, so the first run's views stay whole for the read benchmarks
+    rebuilt, equal = rebuild(ctx, one.settings if bound is None else naive.settings, data.count(), bound)
     # two instances are measured for a bounded time: with both writing the same upper-level views they are
     # slower than one, and the figure needs a throughput, not the whole data set again
     two = project(ctx, fresh(ctx, "two"), MEASURED, instances=2, seconds=TWO_SECONDS[ctx.scale.name])
-    ctx.shared["projected"] = one.settings  # the rebuilt views of the whole data set, for the read benchmarks
+    ctx.shared["projected"] = one.settings  # the views of the whole data set, for the read benchmarks
     return [
-        vs_raw(one, raw),
+        vs_raw(one, raw, ceiling),
         vs_naive(one, naive),
-        rebuild_figure(rebuilt, equal, one),
+        rebuild_figure(rebuilt, equal, one, bound),
         scaling_figure(one, two, TWO_SECONDS[ctx.scale.name]),
     ]
 
@@ -158,10 +168,10 @@ def project(
     ends = [results.get(timeout=30) for _ in procs]
     for proc in procs:
         proc.join(30)
-    done = sum(n for n, _ in ends)
+    done = sum(n for n, _, _ in ends)
     if done != expected and seconds is None:
         raise RuntimeError(f"projector instances applied {done} of {expected} records")
-    return Run(settings, done, max(end for _, end in ends) - began)
+    return Run(settings, done, max(end for _, end, _ in ends) - began, sum(w for *_, w in ends))
 
 
 def split_partitions(
@@ -223,12 +233,47 @@ def instance_main(
     ready.set()
     start.wait()
     deadline = time.time() + seconds if seconds is not None else float("inf")
-    done = 0
+    done = writes = 0
     while done < expected and time.time() < deadline:
         result = runner.step()
         done += result.applied + result.duplicates + result.dead_lettered
-    out.put((done, time.time()))
+        writes += result.writes
+    out.put((done, time.time(), writes))
     runner.consumer.close()
+
+
+# --- what the store can write: the ceiling of any projector on it ---------------------------------------------
+
+CEILING_BATCHES = 20
+CEILING_BATCH = 2_000
+
+
+def store_ceiling(ctx: Bench) -> float:
+    """Documents/s the store writes in the projector's own shape: one transaction per batch of unordered
+    upserts with $inc, $max and $set on distinct documents, half of them new."""
+    client = mongo_client(ctx.settings)
+    db = client[ctx.settings.db_name("ceiling")]
+    store = Store(client, db.name)
+    written, started = 0, 0.0
+    with ctx.progress("store write ceiling", CEILING_BATCHES) as advance:
+        for batch in range(-1, CEILING_BATCHES):  # batch -1 is the warm-up
+            if batch == 0:
+                started = time.perf_counter()
+            updates = [
+                UpdateOne(
+                    {"_id": f"v{batch * CEILING_BATCH // 2 + i}"},
+                    {"$inc": {"n": 1, "s.x": 2.5}, "$max": {"as_of": i}, "$set": {"level": "school"}},
+                    upsert=True,
+                )
+                for i in range(CEILING_BATCH)
+            ]
+            store.atomic(lambda session, u=updates: db["views"].bulk_write(u, ordered=False, session=session))
+            if batch >= 0:
+                written += len(updates)
+            advance()
+    seconds = time.perf_counter() - started
+    client.drop_database(db.name)
+    return written / seconds
 
 
 # --- (b) the naive projector on a bounded sample ----------------------------------------------------------
@@ -253,16 +298,21 @@ def naive_sample(ctx: Bench) -> Run:
 # --- (c) rebuild -------------------------------------------------------------------------------------------
 
 
-def rebuild(ctx: Bench, settings: Settings, expected: int) -> tuple[Run, bool]:
-    """Forget the views of a finished run and project every topic again; True when the views come back equal."""
+def rebuild(ctx: Bench, settings: Settings, expected: int, seconds: float | None) -> tuple[Run, bool | None]:
+    """Forget the views of a finished run and project every topic again (for `seconds` at most); whether the
+    views come back equal, or None when the rebuild was a timed sample (the views are then incomplete)."""
     db = mongo_client(settings)[settings.db_name("monitoring")]
-    before = digest(db)
+    before = digest(db) if seconds is None else None
     forget_projection(db, settings.projector_group)
     ctx.shared["rebuilding"] = True
     try:
-        rebuilt = project(ctx, settings, dataset.PROJECTED_TOPICS, instances=1, with_directory=False)
+        rebuilt = project(
+            ctx, settings, dataset.PROJECTED_TOPICS, instances=1, with_directory=False, seconds=seconds
+        )
     finally:
         ctx.shared["rebuilding"] = False
+    if seconds is not None:
+        return rebuilt, None
     if rebuilt.events != expected:
         raise RuntimeError(f"rebuild read {rebuilt.events} of {expected} events")
     return rebuilt, digest(db) == before
@@ -290,8 +340,9 @@ def _rounded(value: Any) -> Any:
 # --- figures -----------------------------------------------------------------------------------------------
 
 
-def vs_raw(one: Run, raw: Run) -> Figure:
+def vs_raw(one: Run, raw: Run, ceiling: float) -> Figure:
     ratio = one.rate / raw.rate
+    per_event = one.writes / one.events
     return Figure(
         "projector_vs_raw",
         "Projector vs raw consume + decode",
@@ -306,6 +357,11 @@ def vs_raw(one: Run, raw: Run) -> Figure:
             "events": one.events,
             "seconds": round(one.seconds, 2),
             "raw_seconds": round(raw.seconds, 2),
+            # why the ratio is what it is: the documents each event costs against what the store can write
+            "store_writes_per_event": round(per_event, 2),
+            "store_writes_per_s": round(one.writes / one.seconds),
+            "store_write_ceiling_per_s": round(ceiling),
+            "events_per_s_at_the_store_ceiling": round(ceiling / per_event),
         },
     )
 
@@ -331,7 +387,7 @@ def vs_naive(one: Run, naive: Run) -> Figure:
     )
 
 
-def rebuild_figure(rebuilt: Run, equal: bool, live: Run) -> Figure:
+def rebuild_figure(rebuilt: Run, equal: bool | None, live: Run, bound: float | None) -> Figure:
     return Figure(
         "rebuild",
         "Full rebuild of the views from the log",
@@ -345,6 +401,7 @@ def rebuild_figure(rebuilt: Run, equal: bool, live: Run) -> Figure:
             "seconds": round(rebuilt.seconds, 2),
             "views_equal_to_live": equal,
             "how": "services.monitoring.rebuild.forget_projection, then one projector over every topic",
+            "sample": "the whole log" if bound is None else f"the first {bound:g} s of the rebuild",
         },
     )
 

@@ -110,6 +110,7 @@ class BatchResult:
     applied: int = 0
     duplicates: int = 0
     dead_lettered: int = 0
+    writes: int = 0  # documents written in the store: view changes, applied ids and positions
 
 
 def merge_changes(changes: Iterable[Change]) -> dict[tuple[str, str], Change]:
@@ -189,14 +190,16 @@ class ProjectionWriter:
             db[collection].bulk_write(updates, ordered=False, session=session)
         if events:
             db[APPLIED].insert_many([{"_id": e["event_id"], "at": now} for e in events], session=session)
-        self._store_positions(session, records)
+        positions = self._store_positions(session, records)
+        result.writes = sum(map(len, by_collection.values())) + len(events) + positions
         return result
 
     def _stored_positions(self, session: ClientSession, records: list[Record]) -> list[dict[str, Any]]:
         ids = {self.position_id(r.topic, r.partition) for r in records}
         return list(self.store.db[POSITIONS].find({"_id": {"$in": list(ids)}}, session=session))
 
-    def _store_positions(self, session: ClientSession, records: list[Record]) -> None:
+    def _store_positions(self, session: ClientSession, records: list[Record]) -> int:
+        """Move the positions of the records' partitions; how many there were."""
         last: dict[tuple[str, int], int] = {}
         for r in records:
             last[(r.topic, r.partition)] = max(r.offset, last.get((r.topic, r.partition), -1))
@@ -220,6 +223,7 @@ class ProjectionWriter:
             ],
             session=session,
         )
+        return len(last)
 
     def ensure_indexes(self) -> None:
         self.store.db[APPLIED].create_index("at", expireAfterSeconds=int(APPLIED_RETENTION.total_seconds()))

@@ -13,6 +13,7 @@ from kafka.errors import KafkaError
 from marshmallow import RAISE
 
 from services.monitoring import queries
+from services.monitoring.figures_cache import FiguresCache
 from services.monitoring.schemas import LagSchema, PeriodListSchema, ViewQuerySchema, ViewSchema
 from shared.calendar import Period, today
 from shared.clients import kafka_consumer
@@ -25,6 +26,7 @@ blp = Blueprint(
 _lag_consumer_lock = threading.Lock()
 LAG_CONNECT_TIMEOUT_MS = 2000  # the longest a request waits for an unreachable broker
 LAG_RETRY_S = 10.0  # after which the lag consumer is tried again
+FIGURES_CACHE = "anp.figures_cache"  # app extension: the FiguresCache of this process
 
 
 @blp.route("/views/<string:level>/<string:code>")
@@ -45,8 +47,13 @@ class ViewResource(MethodView):
 def read_unit(level: str, code: str, args: dict[str, Any]) -> tuple[dict[str, Any], Period]:
     """`queries.read_view` for validated query arguments (period, inactive_days): 404 outside one's scope."""
     period = requested_period(args)
-    view = queries.read_view(resources().store.db, principal(), level, code, period, read_options(args))
+    db = resources().store.db
+    view = queries.read_view(db, principal(), level, code, period, read_options(args), figures_cache())
     return view, period
+
+
+def figures_cache() -> FiguresCache:
+    return current_app.extensions[FIGURES_CACHE]
 
 
 def requested_period(args: dict[str, Any]) -> Period:

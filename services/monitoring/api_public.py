@@ -12,7 +12,7 @@ from marshmallow import RAISE
 from pymongo.database import Database
 
 from services.monitoring import indicators, queries, trends
-from services.monitoring.api import read_options, requested_period
+from services.monitoring.api import figures_cache, read_options, requested_period
 from services.monitoring.api_indicators import current_catalogue
 from services.monitoring.schemas import PeriodListSchema, PeriodQuerySchema
 from services.monitoring.schemas_indicators import IndicatorTableSchema
@@ -61,7 +61,9 @@ def public_indicators(
     unit = public_unit(db, level, code)
     child_level = CHILD_LEVEL[level]
     children = _children(db, unit, child_level) if child_level else []
-    figures = queries.figures_of(db, [unit, *children], period, options, viewer=queries.OUTSIDER)
+    figures = queries.figures_of(
+        db, [unit, *children], period, options, viewer=queries.OUTSIDER, cache=figures_cache()
+    )
     view = {**figures[0], "period": queries.period_dict(period), "children": figures[1:]}
     return indicators.evaluate_view(view, period, current_catalogue())
 

@@ -13,17 +13,19 @@ from services.monitoring import (
     api_what_works,
     dashboard,
 )
-from services.monitoring.api import blp
+from services.monitoring.api import FIGURES_CACHE, blp
+from services.monitoring.figures_cache import FiguresCache
 from shared.settings import Settings
 from shared.web import create_service_app
 
 
 def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
     app = create_service_app(
         service="monitoring",
         title="Monitoring service — ระบบติดตามผลการดำเนินงาน",
         description="Live views of the academic networks, seconds after the fact.",
-        settings=settings or Settings.from_env(),
+        settings=settings,
         blueprints=[
             blp,
             api_what_works.blp,
@@ -36,4 +38,5 @@ def create_app(settings: Settings | None = None) -> Flask:
         public_endpoints=dashboard.PUBLIC_ENDPOINTS | api_public.PUBLIC_ENDPOINTS,
     )
     app.register_blueprint(dashboard.blp)  # pages and assets: not part of the API document
+    app.extensions[FIGURES_CACHE] = FiguresCache(settings.projector_group)
     return app

@@ -12,6 +12,7 @@ from pymongo.database import Database
 
 from services.monitoring.achievement_figures import Section, achievement_figures, latest_year
 from services.monitoring.figures import committee_figures, supervision_figures, training_figures
+from services.monitoring.figures_cache import FiguresCache
 from services.monitoring.views import LEVELS, NATIONAL, UNITS, VIEWS, levels_of, unit_key, view_key
 from shared.achievement_tests import RESULT_SEMESTER
 from shared.auth import Principal
@@ -58,12 +59,15 @@ def read_view(
     code: str,
     period: Period,
     options: ReadOptions | None = None,
+    cache: FiguresCache | None = None,
 ) -> dict[str, Any]:
     """A unit's figures for a period, with its children's; units outside the caller's scope are not found.
     Without `options`: the configured thresholds, as of today."""
     unit = scoped_unit(db, caller, level, code)
     children = _children(db, unit)
-    figures = figures_of(db, [unit, *children], period, options or default_options(), viewer=caller)
+    figures = figures_of(
+        db, [unit, *children], period, options or default_options(), viewer=caller, cache=cache
+    )
     as_of = figures[0]["as_of"]
     return {
         **figures[0],
@@ -102,12 +106,24 @@ def figures_of(
     period: Period,
     options: ReadOptions,
     viewer: Principal | None = None,
+    cache: FiguresCache | None = None,
 ) -> list[dict[str, Any]]:
     """The figures of each unit document for `period`, in a few reads whatever the number of units.
-    `viewer` None is the platform itself (alerts, analyses): it sees small cells."""
-    views = _views(db, units, period)
-    results = _results(db, units, results_year(period))
-    return [_unit_figures(u, views, results, period, options, viewer) for u in units]
+    `viewer` None is the platform itself (alerts, analyses): it sees small cells. With a `cache`, figures
+    already computed at the projector's current positions are reused (read-only: copy before changing)."""
+
+    def compute() -> list[dict[str, Any]]:
+        views = _views(db, units, period)
+        results = _results(db, units, results_year(period))
+        return [_unit_figures(u, views, results, period, options, viewer) for u in units]
+
+    if cache is None:
+        return compute()
+    # what the figures depend on besides the views: the units, the period, the thresholds, and which units'
+    # small cells the viewer may see
+    visible = tuple(sees_small_cells(viewer, u.get("org", {})) for u in units)
+    key = (tuple(u["_id"] for u in units), period, options, visible)
+    return cache.figures(db, key, compute)
 
 
 def results_year(period: Period) -> int:

@@ -11,13 +11,13 @@ from flask.testing import FlaskClient
 
 from deploy.local.servers import ensure_topics, wait_until
 from services.monitoring.app import create_app
-from services.monitoring.projection import MonitoringProjection
+from services.monitoring.projection import STATE_COLLECTIONS, MonitoringProjection
 from services.monitoring.views import UNITS, VIEWS, unit_key, view_key
 from shared.auth import issue_token
 from shared.calendar import today
 from shared.clients import kafka_consumer, kafka_producer, mongo_client
 from shared.envelope import Org
-from shared.projection import DeadLetters, ProjectionWriter, ProjectorRunner, Record
+from shared.projection import PROJECTED_AT, DeadLetters, ProjectionWriter, ProjectorRunner, Record
 from shared.settings import Settings
 from shared.store import Store
 from tests.eventfactory import (
@@ -392,3 +392,36 @@ def test_bad_view_query_parameters_are_422(committee_client: FlaskClient, query:
     response = view_of(committee_client, "province", "13", **query)
     assert response.status_code == 422, response.json
     assert "committee" not in response.json
+
+
+def test_a_page_is_computed_once_per_projector_batch_and_again_after_the_next(client: FlaskClient) -> None:
+    cache = client.application.extensions["anp.figures_cache"]
+    first = get(client, "/api/v1/views/province/13", "province_officer", "province", "13").json
+    again = get(client, "/api/v1/views/province/13", "province_officer", "province", "13").json
+    assert (cache.misses, cache.hits) == (1, 1)
+    assert again["supervision"] == first["supervision"] and again["children"] == first["children"]
+
+    settings = client.settings  # type: ignore[attr-defined]
+    store = Store(mongo_client(settings), settings.db_name("monitoring"))
+    writer = ProjectionWriter(store, MonitoringProjection(["t"]), settings.projector_group, DeadLetters(None))
+    writer.apply([Record("t", 0, len(directory_events()) + 3, visit(*SCHOOLS[1], "V4", 1))])
+
+    after = get(client, "/api/v1/views/province/13", "province_officer", "province", "13").json
+    assert cache.misses == 2
+    assert after["supervision"]["visits_done"] == first["supervision"]["visits_done"] + 1 == 4
+    assert {c["code"]: c["supervision"]["visits_done"] for c in after["children"]} == {"13P1": 3, "13P2": 1}
+
+
+def test_a_batch_reports_every_document_it_wrote(client: FlaskClient) -> None:
+    settings = client.settings  # type: ignore[attr-defined]
+    store = Store(mongo_client(settings), settings.db_name("monitoring"))
+    writer = ProjectionWriter(store, MonitoringProjection(["t"]), settings.projector_group, DeadLetters(None))
+    first = len(directory_events()) + 3
+    values = [visit(*SCHOOLS[1], "V4", 1), visit(*SCHOOLS[3], "V5", 2)]
+    result = writer.apply([Record("t", 0, first + i, value) for i, value in enumerate(values)])
+    stamp = max(d[PROJECTED_AT] for d in store.db[VIEWS].find({}, {PROJECTED_AT: 1}))
+    changed = sum(store.db[name].count_documents({PROJECTED_AT: stamp}) for name in STATE_COLLECTIONS)
+    # each visit: the views of its school, cluster, ESA area and province (the two schools are in different
+    # provinces), its school's last visit date and activity entry; the nation's view once
+    assert changed == 2 * 4 + 2 + 2 + 1
+    assert result.writes == changed + 2 + 1  # and two applied event ids and one position
