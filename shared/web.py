@@ -13,8 +13,10 @@ from functools import cached_property, wraps
 from http import HTTPStatus
 from typing import Any
 
+import orjson
 import swagger_ui_bundle
 from flask import Flask, g, jsonify, request, send_from_directory
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api, Blueprint
 from pymongo import MongoClient
 from pymongo.errors import ConnectionFailure, PyMongoError
@@ -78,6 +80,17 @@ def audit_entry(action: str, target: str, before: Any = None, after: Any = None)
     }
 
 
+class FastJSONProvider(DefaultJSONProvider):
+    """Flask's JSON output (sorted keys; dates, decimals and dataclasses as Flask writes them) encoded by orjson,
+    several times faster on large pages. UTF-8 throughout: Thai names read as Thai, not \\u escapes."""
+
+    OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+    OPTIONS |= orjson.OPT_PASSTHROUGH_DATACLASS
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        return orjson.dumps(obj, default=self.default, option=self.OPTIONS).decode()
+
+
 def create_service_app(
     *,
     service: str,
@@ -89,7 +102,7 @@ def create_service_app(
 ) -> Flask:
     """`public_endpoints`: endpoint names (e.g. "training.CertificateVerification") answered without a token."""
     app = Flask(service)
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Thai names read as Thai, not \u escapes
+    app.json = FastJSONProvider(app)
     app.config.update(
         API_TITLE=title,
         API_VERSION="1.0",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime
 from typing import Any
 
-from flask import current_app
+from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from kafka.errors import KafkaError
@@ -17,6 +18,7 @@ from services.monitoring.figures_cache import FiguresCache
 from services.monitoring.schemas import LagSchema, PeriodListSchema, ViewQuerySchema, ViewSchema
 from shared.calendar import Period, today
 from shared.clients import kafka_consumer
+from shared.envelope import utcnow
 from shared.web import principal, resources
 
 blp = Blueprint(
@@ -27,6 +29,7 @@ _lag_consumer_lock = threading.Lock()
 LAG_CONNECT_TIMEOUT_MS = 2000  # the longest a request waits for an unreachable broker
 LAG_RETRY_S = 10.0  # after which the lag consumer is tried again
 FIGURES_CACHE = "anp.figures_cache"  # app extension: the FiguresCache of this process
+VIEW_SCHEMA = ViewSchema()  # its dump is compiled once
 
 
 @blp.route("/views/<string:level>/<string:code>")
@@ -34,14 +37,31 @@ class ViewResource(MethodView):
     @blp.arguments(ViewQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, ViewSchema)
     @blp.alt_response(404, description="No such unit in the caller's scope")
-    def get(self, args: dict[str, Any], level: str, code: str) -> dict[str, Any]:
+    def get(self, args: dict[str, Any], level: str, code: str) -> Response:
         """One unit's figures for a semester, with its children for drill-down.
 
         Levels: school, cluster, esa (district), province, national (code `TH`). Without a period the current
         semester is used. Committee totals and inactivity are as of today, whatever the semester;
         `inactive_days` sets the inactivity threshold.
         """
-        return read_unit(level, code, args)[0]
+        return view_page(level, code, args)
+
+
+def view_page(level: str, code: str, args: dict[str, Any]) -> Response:
+    """The page as dumped, from the figures cache while the projector has not moved: a national page is about
+    900 KB of JSON, whose dump costs more than reading its figures. Keyed by the caller's scope, which decides
+    whether the unit is found and what the page shows (small cells, the breadcrumbs one may open)."""
+    db, caller = resources().store.db, principal()
+    period, options = requested_period(args), read_options(args)
+
+    def dumped() -> tuple[dict[str, Any], datetime | None]:
+        view = queries.read_view(db, caller, level, code, period, options)
+        return VIEW_SCHEMA.dump(view), view["as_of"]
+
+    key = ("view page", level, code, period, options, caller.scope_level, caller.scope_code)
+    page, as_of = figures_cache().figures(db, key, dumped)
+    age = (utcnow() - as_of).total_seconds() if as_of else None
+    return current_app.json.response({**page, "age_seconds": age})
 
 
 def read_unit(level: str, code: str, args: dict[str, Any]) -> tuple[dict[str, Any], Period]:

@@ -1,4 +1,4 @@
-"""Page figures computed once per state of the views, however many people read the page.
+"""Figures and pages computed once per state of the views, however many people read them.
 
 The projector moves its positions (its tracking records) in the same transaction as the views it changes, so
 the positions name a state of the views exactly: figures computed at one set of positions stay right until the
@@ -11,25 +11,26 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import Any, TypeVar
 
 from pymongo.database import Database
 
 from shared.projection import POSITIONS
 
 Version = tuple[tuple[str, int], ...]
+T = TypeVar("T")
 MAX_PAGES = 512  # per process; a national page of 78 units is about 1 MB of figures
 
 
 class FiguresCache:
-    """A bounded map from a page's key to its figures, emptied whenever the projector's positions move.
-    Cached figures are shared between requests: callers copy before changing them."""
+    """A bounded map from a key to what was computed from the views, emptied whenever the projector's positions
+    move. Cached values are shared between requests: callers copy before changing them."""
 
     def __init__(self, group: str, max_pages: int = MAX_PAGES) -> None:
         self.group = group
         self.max_pages = max_pages
         self._version: Version | None = None
-        self._pages: OrderedDict[Hashable, list[dict[str, Any]]] = OrderedDict()
+        self._pages: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
@@ -38,10 +39,8 @@ class FiguresCache:
         found = db[POSITIONS].find({"group": self.group}, {"offset": 1})
         return tuple(sorted((d["_id"], d["offset"]) for d in found))
 
-    def figures(
-        self, db: Database, key: Hashable, compute: Callable[[], list[dict[str, Any]]]
-    ) -> list[dict[str, Any]]:
-        """The figures cached under `key` at the current positions, else `compute()`'s (then cached)."""
+    def figures(self, db: Database, key: Hashable, compute: Callable[[], T]) -> T:
+        """The value cached under `key` at the current positions, else `compute()`'s (then cached)."""
         version = self.version(db)
         if not version:
             return compute()
@@ -52,7 +51,7 @@ class FiguresCache:
             elif key in self._pages:
                 self._pages.move_to_end(key)
                 self.hits += 1
-                return self._pages[key]
+                return self._pages[key]  # type: ignore[no-any-return]
             self.misses += 1
         figures = compute()  # outside the lock: readers of other pages do not wait
         with self._lock:

@@ -425,3 +425,12 @@ def test_a_batch_reports_every_document_it_wrote(client: FlaskClient) -> None:
     # provinces), its school's last visit date and activity entry; the nation's view once
     assert changed == 2 * 4 + 2 + 2 + 1
     assert result.writes == changed + 2 + 1  # and two applied event ids and one position
+
+
+def test_a_cached_page_is_still_refused_outside_ones_scope_and_ages(client: FlaskClient) -> None:
+    first = get(client, "/api/v1/views/province/13", "national_officer", "national", None).json
+    refused = get(client, "/api/v1/views/province/13", "supervisor", "esa", "13P1")
+    assert refused.status_code == 404 and "supervision" not in refused.json
+    again = get(client, "/api/v1/views/province/13", "national_officer", "national", None).json
+    assert client.application.extensions["anp.figures_cache"].hits == 1
+    assert again["as_of"] == first["as_of"] and again["age_seconds"] > first["age_seconds"]
