@@ -400,11 +400,11 @@ def start_mongo(
     log_path = log_path or data_dir.parent / f"{data_dir.name}.log"
     uri = mongo_uri(port)
     _check_port_free(port, "SecantusDB")
-    # `python -m secantus` rather than the secantusd-py script: works without the venv's bin/ on PATH
+    # SecantusDB's command line with its TTL sweeper off (see secantusd.py); run by path, so it works
+    # without the venv's bin/ on PATH and from any working directory
     argv = [
         sys.executable,
-        "-m",
-        "secantus",
+        str(Path(__file__).with_name("secantusd.py")),
         "--host",
         HOST,
         "--port",

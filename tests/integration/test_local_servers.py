@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -171,6 +173,25 @@ def test_secantus_restart_keeps_document(tmp_path: Path, unique: str) -> None:
         finally:
             client.close()
     finally:
+        server.stop()
+
+
+def test_secantus_runs_without_its_ttl_sweeper(tmp_path: Path, unique: str) -> None:
+    # Its sweep holds the store's one lock while it decodes every document of each TTL-indexed collection,
+    # stalling every client for seconds at the projector's volume of applied-event ids. Without the sweeper
+    # an expired document outlives the sweep that is due 60 s after the server starts.
+    server = start_mongo(tmp_path / "mongo", free_port())
+    client: MongoClient[dict[str, object]] = MongoClient(server.address, serverSelectionTimeoutMS=5000)
+    try:
+        docs = client[unique].expiring
+        docs.create_index("expires_at", expireAfterSeconds=0)
+        docs.insert_one({"_id": "expired", "expires_at": datetime(2000, 1, 1, tzinfo=UTC)})
+        deadline = time.monotonic() + 65
+        while time.monotonic() < deadline:
+            assert docs.find_one({"_id": "expired"}) is not None
+            time.sleep(1)
+    finally:
+        client.close()
         server.stop()
 
 
