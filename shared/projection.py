@@ -36,6 +36,10 @@ POSITIONS = "projector_positions"
 APPLIED = "projector_applied_events"
 APPLIED_RETENTION = timedelta(days=14)
 PROJECTED_AT = "projected_at"  # stamped on every document a batch changes
+# Set on each event handed to a fold: the partition it was read from. A document that events of every partition
+# change (a nation's totals) can then be kept per partition, so that instances owning different partitions
+# never write the same document (their transactions would conflict and retry).
+PARTITION = "_partition"
 COMMIT_TIMEOUT_MS = 2000  # the broker offset mirror is best effort
 CLOSE_TIMEOUT_MS = 5000
 
@@ -233,7 +237,9 @@ def _decode(records: list[Record]) -> tuple[list[tuple[Record, dict[str, Any]]],
     decoded, invalid = [], []
     for record in records:
         try:
-            decoded.append((record, catalog.decode(record.value)))
+            event = catalog.decode(record.value)
+            event[PARTITION] = record.partition
+            decoded.append((record, event))
         except InvalidEvent as err:
             invalid.append((record, f"{err.reason}: {err.details}" if err.details else err.reason))
     return decoded, invalid

@@ -10,6 +10,7 @@ from kafka import KafkaConsumer, TopicPartition
 from deploy.local.servers import free_port, port_open, wait_until
 from services.monitoring import queries
 from services.monitoring.projection import STATE_COLLECTIONS, MonitoringProjection
+from services.monitoring.views import VIEWS, find_merged, view_key
 from shared.clients import kafka_consumer
 from shared.projection import PROJECTED_AT, DeadLetters, ProjectionWriter, ProjectorRunner
 from shared.settings import Settings
@@ -19,6 +20,7 @@ __all__ = [
     "DENIALS",
     "WRITES",
     "free_port",
+    "merged_view",
     "poll_records",
     "port_open",
     "project_all",
@@ -99,3 +101,9 @@ def snapshot(store: Store) -> dict[str, list[dict[str, Any]]]:
         )
         for name in STATE_COLLECTIONS
     }
+
+
+def merged_view(db: Any, level: str, code: str, period: dict[str, int]) -> dict[str, Any]:
+    """A unit's view of `period` with its shards added up, as the API reads it ({} when there is none)."""
+    key = view_key(level, code, period)
+    return find_merged(db[VIEWS], [key]).get(key, {})

@@ -41,6 +41,7 @@ from typing import Any
 
 from pymongo.database import Database
 
+from services.monitoring.views import add_shard
 from shared.calendar import period_of
 from shared.targets import pd_hours_target
 
@@ -413,13 +414,17 @@ def _significant(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def live(db: Database, section: str = SECTION) -> Figures:
-    """One section of every live view, keyed by the view's own level, code and period fields."""
-    figures: Figures = {}
+    """One section of every live view, keyed by the view's own level, code and period fields (a province's
+    or the nation's shards added up, as the readers do)."""
+    sections: dict[tuple[str, str, int, int], dict[str, Any]] = {}
     for doc in db["views"].find({}, {"level": 1, "code": 1, "period": 1, section: 1}):
-        row = _significant(_flatten(doc.get(section, {})))
-        if row:
-            period = doc["period"]
-            figures[(doc["level"], doc["code"], period["academic_year"], period["semester"])] = row
+        period = doc["period"]
+        key = (doc["level"], doc["code"], period["academic_year"], period["semester"])
+        add_shard(sections.setdefault(key, {}), {section: doc.get(section, {})})
+    figures: Figures = {}
+    for key, merged in sections.items():
+        if row := _significant(_flatten(merged[section])):
+            figures[key] = row
     return figures
 
 

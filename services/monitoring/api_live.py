@@ -23,7 +23,7 @@ from services.monitoring.schemas_live import (
     TrendsQuerySchema,
     TrendsSchema,
 )
-from services.monitoring.views import NATIONAL, VIEWS, view_key
+from services.monitoring.views import NATIONAL, VIEWS, find_merged, view_key
 from shared.calendar import periods_ending
 from shared.envelope import utcnow
 from shared.web import principal, resources
@@ -69,7 +69,7 @@ class PulseResource(MethodView):
         db = resources().store.db
         queries.scoped_unit(db, principal(), level, code)
         key = view_key(level, code, requested_period(args).as_dict())
-        as_of = (db[VIEWS].find_one({"_id": key}, {"as_of": 1}) or {}).get("as_of")
+        as_of = find_merged(db[VIEWS], [key], fields={"as_of": 1}).get(key, {}).get("as_of")
         alerts_open, alerts_changed_at = alerts.summary(db, level, code)
         now = utcnow()
         return {

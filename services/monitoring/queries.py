@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -13,7 +14,19 @@ from pymongo.database import Database
 from services.monitoring.achievement_figures import Section, achievement_figures, latest_year
 from services.monitoring.figures import committee_figures, supervision_figures, training_figures
 from services.monitoring.figures_cache import FiguresCache
-from services.monitoring.views import LEVELS, NATIONAL, UNITS, VIEWS, levels_of, unit_key, view_key
+from services.monitoring.views import (
+    LEVELS,
+    NATIONAL,
+    SHARD_OF,
+    SHARDED_LEVELS,
+    UNITS,
+    VIEWS,
+    add_shard,
+    find_merged,
+    levels_of,
+    unit_key,
+    view_key,
+)
 from shared.achievement_tests import RESULT_SEMESTER
 from shared.auth import Principal
 from shared.calendar import Period, period_of, terms, today
@@ -115,7 +128,8 @@ def figures_of(
     def compute() -> list[dict[str, Any]]:
         views = _views(db, units, period)
         results = _results(db, units, results_year(period))
-        return [_unit_figures(u, views, results, period, options, viewer) for u in units]
+        committees = _committees(db, units)
+        return [_unit_figures(u, views, results, committees, period, options, viewer) for u in units]
 
     if cache is None:
         return compute()
@@ -143,8 +157,20 @@ def _views(
     ]
     return {
         (doc["level"], doc["code"], doc["period"]["semester"]): doc
-        for doc in db[VIEWS].find({"_id": {"$in": keys}}, {"achievement": 0})
+        for doc in find_merged(db[VIEWS], keys, fields={"achievement": 0}).values()
     }
+
+
+def _committees(db: Database, units: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each unit's committee counters, with those of its shards added in (read only for sharded units)."""
+    merged = {u["_id"]: {"committees": u.get("committees") or {}} for u in units}
+    sharded = [u["_id"] for u in units if u["level"] in SHARDED_LEVELS]
+    if sharded:
+        for key in sharded:  # the unit documents are the caller's: add into copies
+            merged[key]["committees"] = deepcopy(merged[key]["committees"])
+        for shard in db[UNITS].find({SHARD_OF: {"$in": sharded}}, {"committees": 1, SHARD_OF: 1}):
+            add_shard(merged[shard.pop(SHARD_OF)], shard)
+    return {key: doc["committees"] for key, doc in merged.items()}
 
 
 def _results(db: Database, units: list[dict[str, Any]], up_to: int) -> Results:
@@ -157,9 +183,9 @@ def _results(db: Database, units: list[dict[str, Any]], up_to: int) -> Results:
         for level, code in wanted
         for year in range(up_to - RESULTS_LOOKBACK - 1, up_to + 1)
     ]
-    found = db[VIEWS].find({"_id": {"$in": keys}, "achievement": {"$exists": True}}, ACHIEVEMENT_FIELDS)
+    found = find_merged(db[VIEWS], keys, {"achievement": {"$exists": True}}, ACHIEVEMENT_FIELDS)
     results: Results = defaultdict(dict)
-    for d in found:
+    for d in found.values():
         results[d["level"], d["code"]][d["period"]["academic_year"]] = d["achievement"]
     return results
 
@@ -174,6 +200,7 @@ def _unit_figures(
     unit: dict[str, Any],
     views: dict[tuple[str, str, int], dict[str, Any]],
     results: Results,
+    committees: dict[str, dict[str, Any]],
     period: Period,
     options: ReadOptions,
     viewer: Principal | None,
@@ -193,7 +220,7 @@ def _unit_figures(
         "as_of": view.get("as_of") if view else None,
         "supervision": supervision_figures(view, schools_total, unit.get("latest_visit_date"), options.today),
         "training": training_figures(view, teachers_total, earlier),
-        "committee": committee_figures(view, unit.get("committees"), options.today, options.inactive_days),
+        "committee": committee_figures(view, committees[unit["_id"]], options.today, options.inactive_days),
         "achievement": achievement_figures(
             results.get((unit["level"], unit["code"]), {}),
             results.get(("province", org.get("province_code")), {}),

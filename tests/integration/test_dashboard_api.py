@@ -19,7 +19,7 @@ from services.monitoring import alerts, queries, relay
 from services.monitoring.app import create_app
 from services.monitoring.folds.activity import ACTIVITY
 from services.monitoring.projection import MonitoringProjection
-from services.monitoring.views import UNITS, VIEWS, view_key
+from services.monitoring.views import UNITS
 from shared.auth import issue_token
 from shared.calendar import today
 from shared.clients import kafka_producer, mongo_client
@@ -28,7 +28,7 @@ from shared.projection import APPLIED, DeadLetters, ProjectionWriter, Record
 from shared.settings import Settings
 from shared.store import Store
 from tests.eventfactory import PERIOD, wire
-from tests.helpers import project_all
+from tests.helpers import merged_view, project_all
 from tests.integration.test_monitoring_api import SCHOOLS, committee_events, directory_events, visit
 
 pytestmark = pytest.mark.integration
@@ -260,10 +260,8 @@ def _instant(value: str) -> datetime:
 
 def test_the_pulse_without_a_period_reads_the_current_semester(world: World) -> None:
     pulse = get(world, "/api/v1/pulse/national/TH").json
-    current = world.store.db[VIEWS].find_one(
-        {"_id": view_key("national", "TH", queries.current_period().as_dict())}
-    )
-    assert (pulse["as_of"] is None) == (current is None)
+    current = merged_view(world.store.db, "national", "TH", queries.current_period().as_dict())
+    assert (pulse["as_of"] is None) == (not current)
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from deploy.local.servers import ensure_topics, wait_until
 from services.monitoring.app import create_app
 from services.monitoring.projection import STATE_COLLECTIONS, MonitoringProjection
-from services.monitoring.views import UNITS, VIEWS, unit_key, view_key
+from services.monitoring.views import UNITS, VIEWS, find_merged, unit_key, view_key
 from shared.auth import issue_token
 from shared.calendar import today
 from shared.clients import kafka_consumer, kafka_producer, mongo_client
@@ -309,7 +309,8 @@ def committee_client(settings: Settings, unique: str) -> Iterator[FlaskClient]:
 
     def projected() -> bool:
         runner.step()
-        national = db[UNITS].find_one({"_id": unit_key("national", "TH")}) or {}
+        key = unit_key("national", "TH")
+        national = find_merged(db[UNITS], [key]).get(key, {})  # committee counters are kept per partition
         esa = db[VIEWS].find_one({"_id": view_key("esa", "13P1", PERIOD)}) or {}
         committee = esa.get("committee", {})
         return (

@@ -12,14 +12,14 @@ from kafka import KafkaConsumer
 
 from deploy.local.servers import ensure_topics, wait_until
 from services.monitoring.projection import MonitoringProjection
-from services.monitoring.views import VIEWS, view_key
 from shared.clients import kafka_consumer, kafka_producer, mongo_client
 from shared.envelope import Org, new_event
-from shared.projection import APPLIED, DeadLetters, ProjectionWriter, ProjectorRunner
+from shared.projection import APPLIED, DeadLetters, ProjectionWriter, ProjectorRunner, Record
 from shared.relay import OutboxRelay
 from shared.settings import Settings
 from shared.store import OUTBOX, Store
 from tests.eventfactory import PERIOD, school_org, wire
+from tests.helpers import merged_view
 
 pytestmark = pytest.mark.integration
 
@@ -52,7 +52,7 @@ class Rig:
         self.producer.send(self.topic, key=key, value=value).get(timeout=10)
 
     def visits_done(self, level: str, code: str) -> int:
-        doc = self.store.db[VIEWS].find_one({"_id": view_key(level, code, PERIOD)}) or {}
+        doc = merged_view(self.store.db, level, code, PERIOD)
         return doc.get("supervision", {}).get("visits_done", 0)
 
     def close(self) -> None:
@@ -70,7 +70,7 @@ def rig(settings: Settings, unique: str) -> Iterator[Rig]:
         rig.close()
 
 
-def visit(school: str, visit_id: str) -> bytes:
+def visit(school: str, visit_id: str, org: Org | None = None) -> bytes:
     payload = {
         "visit_id": visit_id,
         "school_code": school,
@@ -80,7 +80,7 @@ def visit(school: str, visit_id: str) -> bytes:
         "teachers_observed": [],
         "period": PERIOD,
     }
-    return wire("supervision.VisitCompleted", payload, school_org(school), aggregate_id=visit_id)
+    return wire("supervision.VisitCompleted", payload, org or school_org(school), aggregate_id=visit_id)
 
 
 def drain(runner: ProjectorRunner, until: Any, what: str) -> None:
@@ -211,7 +211,7 @@ def test_outbox_to_relay_to_projector(rig: Rig, settings: Settings, unique: str)
 
     runner = rig.runner(assignment="group")
     drain(runner, lambda: rig.visits_done("province", "13") == 1, "the relayed visit in the province view")
-    view = rig.store.db[VIEWS].find_one({"_id": view_key("province", "13", PERIOD)})
+    view = merged_view(rig.store.db, "province", "13", PERIOD)
     assert view["supervision"]["rubric"]["learning_design"] == {"sum": 4, "count": 1}
     assert view["as_of"] is not None
 
@@ -254,3 +254,58 @@ def test_a_rebalance_neither_loses_nor_double_counts(rig: Rig) -> None:
             thread.join(timeout=30)
     assert rig.visits_done("national", "TH") == 120
     assert rig.store.db[APPLIED].count_documents({}) == 120
+
+
+class HeldStore(Store):
+    """A store whose transactions, their writes done, wait to commit until `release` is set."""
+
+    def __init__(self, client: Any, name: str) -> None:
+        super().__init__(client, name)
+        self.inside, self.release = threading.Event(), threading.Event()
+
+    def atomic(self, work: Any) -> Any:
+        def held(session: Any) -> Any:
+            result = work(session)
+            self.inside.set()
+            self.release.wait(60)
+            return result
+
+        return super().atomic(held)
+
+
+def test_instances_owning_different_partitions_never_write_the_same_document(rig: Rig) -> None:
+    # Events are keyed by ESA area: 13P1's on partition 0, 13P2's on partition 1, both in province 13. One
+    # instance's batch holds its transaction open; the other's must commit meanwhile. Had they shared the
+    # province's or the nation's document, the second would conflict and retry until the first committed.
+    def records(partition: int, esa: str, schools: list[str]) -> list[Record]:
+        values = [
+            visit(school, f"{esa}-V{i}", school_org(school, f"{esa}-C01", esa))
+            for i, school in enumerate(schools)
+        ]
+        return [Record(rig.topic, partition, offset, value) for offset, value in enumerate(values)]
+
+    def writer(store: Store) -> ProjectionWriter:
+        return ProjectionWriter(store, MonitoringProjection([rig.topic]), rig.group, DeadLetters(None))
+
+    # collections are created by the first write to them, and two transactions creating one conflict: a
+    # running projector's exist already
+    writer(rig.store).apply(records(2, "13S1", ["13020001"]))
+    held = HeldStore(rig.store.client, rig.store.db.name)
+    first = threading.Thread(target=writer(held).apply, args=(records(0, "13P1", SCHOOLS[:4]),), daemon=True)
+    first.start()
+    try:
+        wait_until(held.inside.is_set, timeout=30, what="the first batch's writes, uncommitted")
+        second = threading.Thread(
+            target=writer(rig.store).apply, args=(records(1, "13P2", SCHOOLS[4:]),), daemon=True
+        )
+        second.start()
+        second.join(timeout=20)
+        committed_meanwhile = not second.is_alive()
+    finally:
+        held.release.set()
+    first.join(timeout=30)
+    second.join(timeout=60)
+    assert committed_meanwhile, "the second instance waited for the first one's transaction"
+    for level, code in (("province", "13"), ("national", "TH")):
+        assert rig.visits_done(level, code) == len(SCHOOLS) + 1
+    assert (rig.visits_done("esa", "13P1"), rig.visits_done("esa", "13P2")) == (4, len(SCHOOLS) - 4)

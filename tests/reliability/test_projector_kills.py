@@ -18,7 +18,8 @@ from shared.clients import kafka_consumer, kafka_producer, mongo_client
 from shared.projection import APPLIED
 from shared.settings import Settings
 from shared.store import Store
-from tests.helpers import project_all, projected, snapshot, wait_until
+from tests.eventfactory import PERIOD
+from tests.helpers import merged_view, project_all, projected, snapshot, wait_until
 from tests.integration.test_monitoring_api import SCHOOLS, directory_events, visit
 from tests.oracle import Directory, assert_views_match, from_events
 from tests.reliability.pipeline import dead_letters, start_projector
@@ -114,7 +115,7 @@ def test_sigkilled_projectors_build_exactly_the_undisturbed_views(settings: Sett
     assert applied == len(directory_events()) + EVENTS
     assert dead == 0
     assert snapshot(store) == snapshot(oracle)
-    totals = next(d for d in store.db["views"].find({"level": "national"}))["supervision"]
+    totals = merged_view(store.db, "national", "TH", PERIOD)["supervision"]
     assert totals["visits_done"] == EVENTS
     store.client.close()
     oracle.client.close()

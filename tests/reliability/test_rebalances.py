@@ -38,7 +38,8 @@ from shared.projection import (
 )
 from shared.settings import DEAD_LETTER_TOPIC, Settings
 from shared.store import Store
-from tests.helpers import projected, snapshot
+from tests.eventfactory import PERIOD
+from tests.helpers import merged_view, projected, snapshot
 from tests.integration.test_monitoring_api import directory_events
 from tests.reliability.pipeline import start_projector
 from tests.reliability.test_projector_kills import visits
@@ -326,7 +327,7 @@ def test_instances_joining_and_leaving_build_exactly_the_undisturbed_views(
     assert len(members.gone) == CHANGES.count("leave")
     assert applied == len(directory_events()) + EVENTS
     assert snapshot(store) == snapshot(oracle)
-    totals = next(d for d in store.db["views"].find({"level": "national"}))["supervision"]
+    totals = merged_view(store.db, "national", "TH", PERIOD)["supervision"]
     assert totals["visits_done"] == EVENTS
     assert len(set(dead)) == UNREADABLE
     store.client.close()

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.monitoring.views import UNITS, Event, ViewBatch, levels_of, unit_key
+from services.monitoring.views import Event, ViewBatch, levels_of
 
 SECTION = "committee"
 REGISTRY = "committee_registry"  # per committee: org, kind, established and last-met dates, semesters met
@@ -37,7 +37,9 @@ def _registry(batch: ViewBatch, committee_id: str) -> dict[str, Any]:
     return dict(batch.doc(REGISTRY, committee_id) or {})
 
 
-def _move(batch: ViewBatch, org: dict[str, Any], old: str | None, new: str, total: int = 0) -> None:
+def _move(
+    batch: ViewBatch, event: Event, org: dict[str, Any], old: str | None, new: str, total: int = 0
+) -> None:
     """Move one committee from the `old` activity bucket (None: not counted yet) to `new`, on every unit
     of its org path."""
     inc: dict[str, float] = {f"committees.last_met.{new}": 1}
@@ -46,7 +48,7 @@ def _move(batch: ViewBatch, org: dict[str, Any], old: str | None, new: str, tota
     if total:
         inc["committees.total"] = total
     for level, code in levels_of(org):
-        batch.change(UNITS, unit_key(level, code), inc=inc, on_insert={"level": level, "code": code})
+        batch.unit_counters(level, code, event, inc)
 
 
 def on_established(batch: ViewBatch, event: Event) -> None:
@@ -64,7 +66,7 @@ def on_established(batch: ViewBatch, event: Event) -> None:
         set={"org": event["org"], "kind": p["kind"], "established_date": p["established_date"]},
         max={"active": active},
     )
-    _move(batch, event["org"], None, active, total=1)
+    _move(batch, event, event["org"], None, active, total=1)
     batch.views(SECTION, event, event["org"], inc={"committees_established": 1})
 
 
@@ -85,7 +87,7 @@ def on_meeting_held(batch: ViewBatch, event: Event) -> None:
         change["set"][f"met.{period}"] = True
     state["last_met"] = max(p["meeting_date"], state.get("last_met") or "")
     if state.get("established_date") and p["meeting_date"] > state["active"]:  # counted: move its bucket
-        _move(batch, state["org"], state["active"], p["meeting_date"])
+        _move(batch, event, state["org"], state["active"], p["meeting_date"])
         state["active"] = p["meeting_date"]
         change["max"]["active"] = p["meeting_date"]
     batch.remember(REGISTRY, p["committee_id"], state)
