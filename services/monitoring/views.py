@@ -44,6 +44,7 @@ Preload = Callable[[list[Event]], dict[str, Iterable[str]]]
 
 
 SHARDED_LEVELS = ("province", "national")
+SHARDED_COLLECTIONS = ("units", "views")
 SHARDS = 8  # partitions p and p + 8 share a shard: still correct, their instances only contend
 SHARD_OF = "shard_of"
 # fields every shard of a document repeats: taken from one of them, never added up
@@ -54,7 +55,7 @@ def ensure_indexes(db: Database) -> None:
     """A unit's children in code order (every page's drill-down): without it each read scans all units.
     The shards of a document, by the key they add to (sparse: only shards carry it)."""
     db[UNITS].create_index([("parent", ASCENDING), ("code", ASCENDING)])
-    for collection in (UNITS, VIEWS):
+    for collection in SHARDED_COLLECTIONS:
         db[collection].create_index(SHARD_OF, sparse=True)
 
 
@@ -84,6 +85,22 @@ def find_merged(
             else:  # no partition-0 document yet
                 found[key] = {**shard, "_id": key}
     return found
+
+
+def merged_documents(
+    collection: Collection, fields: dict[str, int] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Every document of `collection` with its shards added in, by key: what two projections of the same events
+    agree on. (Which shard a first-time transition lands in follows the order across partitions, which Kafka
+    does not fix; their sum does not.)"""
+    merged: dict[str, dict[str, Any]] = {}
+    for doc in collection.find({}, fields).sort("_id", 1):  # a key's own document sorts before its shards
+        key = doc.pop(SHARD_OF, doc["_id"])
+        if key in merged:
+            add_shard(merged[key], doc)
+        else:
+            merged[key] = {**doc, "_id": key}
+    return merged
 
 
 def add_shard(into: dict[str, Any], shard: dict[str, Any], top: bool = True) -> None:
