@@ -11,13 +11,14 @@ STAMP := $(VENV)/.installed
 DASHBOARD := services/monitoring/dashboard
 ASSETS := $(DASHBOARD)/node_modules/.package-lock.json
 
-.PHONY: help venv assets run test bench bench-full lint clean
+.PHONY: help venv assets run test bench bench-national bench-full lint clean
 
 help:
 	@echo "make venv   create $(VENV) (when missing) and install the project with its dev extras"
 	@echo "make run    run the whole platform locally in the foreground (Ctrl-C stops it; data in var/local)"
 	@echo "make test   ruff, then the whole pytest suite (starts its own broker and store)"
 	@echo "make bench  the benchmarks, small mode (a few minutes): table on screen, figures in bench/results.json"
+	@echo "make bench-national  the national directory (29,000 schools) with an eighth of a year's events"
 	@echo "make bench-full  the benchmarks at national scale (29,000 schools, millions of events; long)"
 	@echo "make assets install the dashboard's pinned front-end libraries (npm ci)"
 	@echo "make lint   ruff only"
@@ -47,6 +48,9 @@ test: venv assets
 
 bench: venv
 	$(PY) -m bench
+
+bench-national: venv
+	$(PY) -m bench --scale national
 
 bench-full: venv
 	$(PY) -m bench --full

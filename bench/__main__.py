@@ -1,4 +1,4 @@
-"""`python -m bench [--full] [--only NAME ...] [--out bench/results.json]`: the platform's measurements.
+"""`python -m bench [--scale small|national|full] [--full] [--only NAME ...] [--out FILE]`: the measurements.
 
 Starts its own broker (noida-db) and document store (SecantusDB) on free ports in a scratch directory, runs the
 benchmarks in a fixed order, prints a table of the figures against their baselines and targets, writes them
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     console = Console() if sys.stdout.isatty() else Console(width=160)  # a log keeps the table readable
     modules = load(args.only or list(BENCHMARKS))  # before any server starts: a missing module fails at once
-    scale = SCALES["full" if args.full else "small"]
+    scale = SCALES["full" if args.full else args.scale]
     stop_signals_as_keyboard_interrupt()  # SIGTERM and SIGHUP too: the servers are stopped either way
     began = time.monotonic()
     figures: list[Figure] = []
@@ -68,7 +68,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--full", action="store_true", help="national scale (29,000 schools); slow")
+    parser.add_argument("--scale", choices=SCALES, default="small", help="small (default), national or full")
+    parser.add_argument(
+        "--full", action="store_true", help="--scale full: 29,000 schools, 2.4 M events; slow"
+    )
     parser.add_argument("--only", nargs="+", choices=BENCHMARKS, metavar="NAME", help=f"some of {BENCHMARKS}")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where the figures go (JSON)")
     return parser.parse_args(argv)

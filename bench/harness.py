@@ -29,6 +29,9 @@ class Scale:
 
 SCALES = {
     "small": Scale("small", schools=1_000, events=30_000),
+    # the national directory and every school's results, with an eighth of a year's activity: pages of
+    # national size, and a log that the local broker still serves (it does not serve the full one)
+    "national": Scale("national", schools=29_000, events=250_000),
     "full": Scale("full", schools=29_000, events=2_000_000),
 }
 

@@ -40,10 +40,10 @@ from shared.store import Store
 MEASURED = (*dataset.ACTIVITY_TOPICS, TOPICS["achievement"])
 NAIVE_LIMIT = 5_000  # events; the naive projector is measured on the first ones of the log
 NAIVE_SECONDS = 30.0
-TWO_SECONDS = {"small": 45.0, "full": 180.0}  # the two-instance sample, per scale
+TWO_SECONDS = {"small": 45.0, "national": 90.0, "full": 180.0}  # the two-instance sample, per scale
 # The rebuild, per scale: the whole log in small mode (then its views are compared with the live ones); at
-# national scale the first this many seconds, since projecting 2.4 M events again would double the run.
-REBUILD_SECONDS: dict[str, float | None] = {"small": None, "full": 300.0}
+# national scale the first this many seconds, since projecting the whole log again would double the run.
+REBUILD_SECONDS: dict[str, float | None] = {"small": None, "national": 120.0, "full": 300.0}
 
 
 @dataclass
