@@ -47,6 +47,7 @@ def kafka_consumer(settings: Settings, *, group_id: str | None, **overrides: Any
         "session_timeout_ms": settings.kafka_session_timeout_ms,
         "heartbeat_interval_ms": settings.kafka_heartbeat_interval_ms,
         "fetch_max_wait_ms": settings.kafka_fetch_max_wait_ms,
+        "max_partition_fetch_bytes": settings.kafka_max_partition_fetch_bytes,
         "reconnect_backoff_max_ms": settings.kafka_reconnect_backoff_max_ms,
         "max_poll_records": settings.projector_max_records,
     }

@@ -62,6 +62,9 @@ class Settings:
     kafka_session_timeout_ms: int = 6000
     kafka_heartbeat_interval_ms: int = 1000
     kafka_fetch_max_wait_ms: int = 20
+    # kafka-python's default. Fewer, larger fetches when replaying a long log: noida-db's cost is per fetch
+    # (64 MB read a 160,000-record log in 2 s; at 1 MB it had not in 9 minutes)
+    kafka_max_partition_fetch_bytes: int = 1024 * 1024
     kafka_reconnect_backoff_max_ms: int = 1000
     kafka_max_block_ms: int = 5000
     relay_poll_interval_s: float = 0.05
@@ -114,6 +117,7 @@ class Settings:
             "ANP_KAFKA_SESSION_TIMEOUT_MS": str(self.kafka_session_timeout_ms),
             "ANP_KAFKA_HEARTBEAT_INTERVAL_MS": str(self.kafka_heartbeat_interval_ms),
             "ANP_KAFKA_FETCH_MAX_WAIT_MS": str(self.kafka_fetch_max_wait_ms),
+            "ANP_KAFKA_MAX_PARTITION_FETCH_BYTES": str(self.kafka_max_partition_fetch_bytes),
             "ANP_KAFKA_RECONNECT_BACKOFF_MAX_MS": str(self.kafka_reconnect_backoff_max_ms),
             "ANP_KAFKA_MAX_BLOCK_MS": str(self.kafka_max_block_ms),
             "ANP_RELAY_POLL_INTERVAL_S": str(self.relay_poll_interval_s),
@@ -165,6 +169,9 @@ class Settings:
                 "ANP_KAFKA_HEARTBEAT_INTERVAL_MS", d.kafka_heartbeat_interval_ms
             ),
             kafka_fetch_max_wait_ms=_int("ANP_KAFKA_FETCH_MAX_WAIT_MS", d.kafka_fetch_max_wait_ms),
+            kafka_max_partition_fetch_bytes=_int(
+                "ANP_KAFKA_MAX_PARTITION_FETCH_BYTES", d.kafka_max_partition_fetch_bytes
+            ),
             kafka_reconnect_backoff_max_ms=_int(
                 "ANP_KAFKA_RECONNECT_BACKOFF_MAX_MS", d.kafka_reconnect_backoff_max_ms
             ),
