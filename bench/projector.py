@@ -30,7 +30,7 @@ from bench.naive import NaiveProjector
 from services.monitoring.projection import STATE_COLLECTIONS
 from services.monitoring.projector import build_runner
 from services.monitoring.rebuild import forget_projection
-from services.monitoring.views import SHARDED_COLLECTIONS, merged_documents
+from services.monitoring.views import merged_documents
 from shared.catalog import catalog
 from shared.clients import kafka_consumer, mongo_client
 from shared.projection import POSITIONS, PROJECTED_AT
@@ -323,11 +323,7 @@ def digest(db: Database) -> str:
     """A hash of every state collection, without the batch timestamps (floats rounded: sums differ in order)."""
     sha = hashlib.sha256()
     for name in STATE_COLLECTIONS:
-        if name in SHARDED_COLLECTIONS:  # shards added up: what readers see
-            docs = merged_documents(db[name], {PROJECTED_AT: 0}).values()
-        else:
-            docs = db[name].find({}, {PROJECTED_AT: 0}).sort("_id", 1)
-        for doc in docs:
+        for doc in merged_documents(db[name], {PROJECTED_AT: 0}).values():  # shards added up, as readers do
             sha.update(json.dumps(_rounded(doc), sort_keys=True, default=str).encode())
     return sha.hexdigest()
 

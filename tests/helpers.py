@@ -10,7 +10,7 @@ from kafka import KafkaConsumer, TopicPartition
 from deploy.local.servers import free_port, port_open, wait_until
 from services.monitoring import queries
 from services.monitoring.projection import STATE_COLLECTIONS, MonitoringProjection
-from services.monitoring.views import SHARDED_COLLECTIONS, VIEWS, find_merged, merged_documents, view_key
+from services.monitoring.views import VIEWS, find_merged, merged_documents, view_key
 from shared.clients import kafka_consumer
 from shared.projection import PROJECTED_AT, DeadLetters, ProjectionWriter, ProjectorRunner
 from shared.settings import Settings
@@ -96,18 +96,14 @@ def snapshot(store: Store) -> dict[str, list[dict[str, Any]]]:
     of the same events compare equal (with their shards added up)."""
     return {
         name: sorted(
-            ({k: v for k, v in doc.items() if k not in PROJECTION_TIMES} for doc in documents(store, name)),
+            (
+                {k: v for k, v in doc.items() if k not in PROJECTION_TIMES}
+                for doc in merged_documents(store.db[name]).values()
+            ),
             key=lambda d: str(d["_id"]),
         )
         for name in STATE_COLLECTIONS
     }
-
-
-def documents(store: Store, collection: str) -> list[dict[str, Any]]:
-    """A collection's documents, those kept per partition added up (as readers see them)."""
-    if collection in SHARDED_COLLECTIONS:
-        return list(merged_documents(store.db[collection]).values())
-    return list(store.db[collection].find())
 
 
 def merged_view(db: Any, level: str, code: str, period: dict[str, int]) -> dict[str, Any]:

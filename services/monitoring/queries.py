@@ -17,11 +17,10 @@ from services.monitoring.figures_cache import FiguresCache
 from services.monitoring.views import (
     LEVELS,
     NATIONAL,
-    SHARD_OF,
     SHARDED_LEVELS,
     UNITS,
     VIEWS,
-    add_shard,
+    add_shards,
     find_merged,
     levels_of,
     unit_key,
@@ -163,14 +162,15 @@ def _views(
 
 def _committees(db: Database, units: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Each unit's committee counters, with those of its shards added in (read only for sharded units)."""
-    merged = {u["_id"]: {"committees": u.get("committees") or {}} for u in units}
-    sharded = [u["_id"] for u in units if u["level"] in SHARDED_LEVELS]
-    if sharded:
-        for key in sharded:  # the unit documents are the caller's: add into copies
-            merged[key]["committees"] = deepcopy(merged[key]["committees"])
-        for shard in db[UNITS].find({SHARD_OF: {"$in": sharded}}, {"committees": 1, SHARD_OF: 1}):
-            add_shard(merged[shard.pop(SHARD_OF)], shard)
-    return {key: doc["committees"] for key, doc in merged.items()}
+    committees = {u["_id"]: u.get("committees") or {} for u in units}
+    # the unit documents are the caller's: shards are added into copies
+    sharded = {
+        u["_id"]: {"committees": deepcopy(committees[u["_id"]])}
+        for u in units
+        if u["level"] in SHARDED_LEVELS
+    }
+    add_shards(db[UNITS], sharded, list(sharded), fields={"committees": 1})
+    return {**committees, **{key: doc["committees"] for key, doc in sharded.items()}}
 
 
 def _results(db: Database, units: list[dict[str, Any]], up_to: int) -> Results:

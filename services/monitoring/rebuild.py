@@ -32,7 +32,7 @@ from pymongo import MongoClient
 from pymongo.database import Database
 
 from services.monitoring.projection import STATE_COLLECTIONS, MonitoringProjection
-from services.monitoring.views import SHARDED_COLLECTIONS, merged_documents
+from services.monitoring.views import merged_documents
 from shared.clients import kafka_consumer, mongo_client
 from shared.projection import (
     APPLIED,
@@ -151,24 +151,16 @@ def compare_with_live(settings: Settings, client: MongoClient, report: ShadowRep
     batch wrote a document aside), and whether both groups stand at the same positions."""
     live, shadow = client[settings.db_name("monitoring")], client[shadow_db_name(settings)]
     for name in PROJECTION:
-        ours = {key: _comparable(name, doc) for key, doc in _documents(shadow, name).items()}
+        ours = {key: _comparable(name, doc) for key, doc in merged_documents(shadow[name]).items()}
         report.documents[name] = len(ours)
         differ = sum(
-            ours.pop(key, None) != _comparable(name, doc) for key, doc in _documents(live, name).items()
+            ours.pop(key, None) != _comparable(name, doc) for key, doc in merged_documents(live[name]).items()
         )
         report.differences[name] = differ + len(ours)  # and those in the shadow only
     report.same_positions = _positions(live, settings.projector_group) == _positions(
         shadow, shadow_group(settings)
     )
     return report
-
-
-def _documents(db: Database, collection: str) -> dict[str, dict[str, Any]]:
-    """By key; a province's or the nation's shards added up (which one a first-time transition lands in
-    follows the order across partitions, which a replay need not repeat)."""
-    if collection in SHARDED_COLLECTIONS:
-        return merged_documents(db[collection])
-    return {doc["_id"]: doc for doc in db[collection].find()}
 
 
 def _comparable(collection: str, doc: dict[str, Any]) -> dict[str, Any]:

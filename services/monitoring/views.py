@@ -44,7 +44,6 @@ Preload = Callable[[list[Event]], dict[str, Iterable[str]]]
 
 
 SHARDED_LEVELS = ("province", "national")
-SHARDED_COLLECTIONS = ("units", "views")
 SHARDS = 8  # partitions p and p + 8 share a shard: still correct, their instances only contend
 SHARD_OF = "shard_of"
 # fields every shard of a document repeats: taken from one of them, never added up
@@ -55,7 +54,7 @@ def ensure_indexes(db: Database) -> None:
     """A unit's children in code order (every page's drill-down): without it each read scans all units.
     The shards of a document, by the key they add to (sparse: only shards carry it)."""
     db[UNITS].create_index([("parent", ASCENDING), ("code", ASCENDING)])
-    for collection in SHARDED_COLLECTIONS:
+    for collection in (UNITS, VIEWS):
         db[collection].create_index(SHARD_OF, sparse=True)
 
 
@@ -73,34 +72,45 @@ def find_merged(
 ) -> dict[str, dict[str, Any]]:
     """The documents of `keys` (also matching `query`), each with its shards added in, by key. Two reads;
     the second only when a key is of a sharded level."""
-    query = query or {}
-    found = {doc["_id"]: doc for doc in collection.find({"_id": {"$in": keys}, **query}, fields)}
+    found = _by_key({}, collection.find({"_id": {"$in": keys}, **(query or {})}, fields))
+    return add_shards(collection, found, keys, query, fields)
+
+
+def add_shards(
+    collection: Collection,
+    found: dict[str, dict[str, Any]],
+    keys: list[str],
+    query: dict[str, Any] | None = None,
+    fields: dict[str, int] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """`found` (documents by key) with the shards of those `keys` that are of a sharded level added in."""
     sharded = [key for key in keys if key.partition(":")[0] in SHARDED_LEVELS]
-    if sharded:
-        shard_fields = {**fields, SHARD_OF: 1} if fields and 1 in fields.values() else fields
-        for shard in collection.find({SHARD_OF: {"$in": sharded}, **query}, shard_fields):
-            key = shard.pop(SHARD_OF)
-            if key in found:
-                add_shard(found[key], shard)
-            else:  # no partition-0 document yet
-                found[key] = {**shard, "_id": key}
-    return found
+    if not sharded:
+        return found
+    shard_fields = {**fields, SHARD_OF: 1} if fields and 1 in fields.values() else fields
+    return _by_key(found, collection.find({SHARD_OF: {"$in": sharded}, **(query or {})}, shard_fields))
 
 
 def merged_documents(
     collection: Collection, fields: dict[str, int] | None = None
 ) -> dict[str, dict[str, Any]]:
-    """Every document of `collection` with its shards added in, by key: what two projections of the same events
-    agree on. (Which shard a first-time transition lands in follows the order across partitions, which Kafka
-    does not fix; their sum does not.)"""
-    merged: dict[str, dict[str, Any]] = {}
-    for doc in collection.find({}, fields).sort("_id", 1):  # a key's own document sorts before its shards
+    """Every document of `collection` by key, in key order, shards added in: what two projections of the same
+    events agree on. (Which shard a first-time transition lands in follows the order across partitions, which
+    Kafka does not fix; their sum does not.) Collections without shards come back as they are."""
+    return _by_key(
+        {}, collection.find({}, fields).sort("_id", 1)
+    )  # a key's own document sorts before its shards
+
+
+def _by_key(found: dict[str, dict[str, Any]], docs: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """`docs` gathered into `found` by the key they count for: a shard's `shard_of`, any other's `_id`."""
+    for doc in docs:
         key = doc.pop(SHARD_OF, doc["_id"])
-        if key in merged:
-            add_shard(merged[key], doc)
+        if key in found:
+            add_shard(found[key], doc)
         else:
-            merged[key] = {**doc, "_id": key}
-    return merged
+            found[key] = {**doc, "_id": key}
+    return found
 
 
 def add_shard(into: dict[str, Any], shard: dict[str, Any], top: bool = True) -> None:
