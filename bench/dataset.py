@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from kafka import KafkaProducer
+from kafka.producer.future import RecordMetadata
 
 from bench.harness import Bench
 from services.achievement import generator as achievement_generator
@@ -753,9 +754,17 @@ def verify_sample(data: DataSet, per_type: int = 50) -> None:
 
 
 def produce(ctx: Bench, data: DataSet) -> None:
-    """Publish every record once per run (batched, no per-record wait); later calls do nothing."""
+    """Publish every record once per run (batched, no per-record wait); later calls do nothing.
+
+    The log's end offsets are taken from the broker's acknowledgements (`ctx.shared["log_ends"]`), not asked
+    of it afterwards: tansu answers `end_offsets` with the last batch's base offset + 1."""
     if ctx.shared.get("produced"):
         return
+    ends: dict[tuple[str, int], int] = defaultdict(int)
+
+    def acknowledged(sent: RecordMetadata) -> None:  # the producer's I/O thread; one writer per partition
+        ends[sent.topic, sent.partition] = max(ends[sent.topic, sent.partition], sent.offset + 1)
+
     producer = KafkaProducer(
         bootstrap_servers=ctx.settings.kafka_bootstrap,
         acks=1,
@@ -767,14 +776,16 @@ def produce(ctx: Bench, data: DataSet) -> None:
         with ctx.progress("producing to the broker", data.count()) as advance:
             for topic in PROJECTED_TOPICS:
                 for i, (key, value) in enumerate(data.records[topic], start=1):
-                    producer.send(topic, key=key, value=value)
+                    producer.send(topic, key=key, value=value).add_callback(acknowledged)
                     if i % 5000 == 0:
                         advance(5000)
                 producer.flush()
                 advance(len(data.records[topic]) % 5000)
     finally:
         producer.close()
-    ctx.shared["produced"] = True
+    if sum(ends.values()) != data.count():
+        raise RuntimeError(f"the broker acknowledged {sum(ends.values()):,} of {data.count():,} records")
+    ctx.shared["log_ends"], ctx.shared["produced"] = dict(ends), True
 
 
 def iter_decoded(data: DataSet, topics: tuple[str, ...] = PROJECTED_TOPICS) -> Iterator[dict[str, Any]]:

@@ -25,14 +25,16 @@ class Scale:
     schools: int  # the directory generator's school count (77 provinces and 245 ESA areas at any size)
     events: int  # activity events of a school year over the three models
     achievement_rows: bool = True  # O-NET and NT results for every school
+    # the local Kafka-protocol broker (deploy/local/servers.py). noida-db reads a long log back at a cost per
+    # fetch that grows with the log (README, Benchmarks); tansu, memory-only, serves millions of records
+    broker: str = "noida"
 
 
 SCALES = {
     "small": Scale("small", schools=1_000, events=30_000),
-    # the national directory and every school's results, with an eighth of a year's activity: pages of
-    # national size, and a log that the local broker still serves (it does not serve the full one)
-    "national": Scale("national", schools=29_000, events=250_000),
-    "full": Scale("full", schools=29_000, events=2_000_000),
+    # the national directory and every school's results, with an eighth of a year's activity
+    "national": Scale("national", schools=29_000, events=250_000, broker="tansu"),
+    "full": Scale("full", schools=29_000, events=2_000_000, broker="tansu"),
 }
 
 

@@ -143,7 +143,7 @@ def project(
     `seconds` at most (then the views are incomplete: a throughput sample only)."""
     if with_directory:
         load_directory(ctx, settings)
-    shares = split_partitions(settings, topics, instances)
+    shares = split_partitions(ctx, settings, topics, instances)
     spawn = multiprocessing.get_context("spawn")  # pymongo and kafka-python are not fork-safe
     start, results = spawn.Event(), spawn.Queue()
     ready = [spawn.Event() for _ in shares]
@@ -175,21 +175,22 @@ def project(
 
 
 def split_partitions(
-    settings: Settings, topics: tuple[str, ...], parts: int
+    ctx: Bench, settings: Settings, topics: tuple[str, ...], parts: int
 ) -> list[list[tuple[str, int, int]]]:
     """(topic, partition, end offset) per instance: the same partition numbers of every topic, as Kafka's
-    range assignor gives a group's members, so that each province and national shard is one instance's."""
+    range assignor gives a group's members, so that each province and national shard is one instance's.
+    The ends are those the broker acknowledged when the data set was produced."""
     consumer = kafka_consumer(settings, group_id=None)
     try:
         partitions = [
             TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or [])
         ]
-        ends = consumer.end_offsets(partitions)
     finally:
         consumer.close()
+    ends = ctx.shared["log_ends"]
     shares: list[list[tuple[str, int, int]]] = [[] for _ in range(parts)]
     for tp in partitions:
-        shares[tp.partition % parts].append((tp.topic, tp.partition, ends[tp]))
+        shares[tp.partition % parts].append((tp.topic, tp.partition, ends.get((tp.topic, tp.partition), 0)))
     return shares
 
 
