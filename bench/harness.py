@@ -6,6 +6,7 @@ figure is measured next to its baseline in the same run, so a noisy shared machi
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -69,7 +70,9 @@ class Bench:
 
     @contextmanager
     def progress(self, what: str, total: int | None) -> Iterator[Any]:
-        """A progress bar; yields `advance(n=1)`."""
+        """A progress bar; yields `advance(n=1)`. It leaves one line behind (what, how many, how long), so
+        that a run written to a log file shows its steps too."""
+        started = time.monotonic()
         with Progress(
             TextColumn("  {task.description}"),
             BarColumn(),
@@ -80,6 +83,8 @@ class Bench:
         ) as bar:
             task = bar.add_task(what, total=total)
             yield lambda n=1: bar.advance(task, n)
+            done = int(bar.tasks[0].completed)
+        self.say(f"  {what}: {f'{done:,} ' if done else ''}in {time.monotonic() - started:.1f} s")
 
     def say(self, message: str) -> None:
         self.console.print(f"[dim]{message}[/dim]")

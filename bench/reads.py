@@ -10,9 +10,10 @@ each projector batch pays, in the details.
 
 The baseline keeps every event in one `raw_events` collection (its payload, with the org path of the school
 it is about, indexed by level and period) and computes the figures a page shows for the unit and each of its
-children with one MongoDB aggregation per page: visits done, schools visited, the mean rubric score, PD hours,
-meetings held and the O-NET mean weighted by pupils tested. That is fewer figures than the view serves, so
-the comparison favours the baseline. Once per level, the aggregate's figures are checked equal to the view's.
+children with one MongoDB aggregation per page (grouped per school, then per unit): visits done, schools
+visited, the mean rubric score, PD hours, meetings held and the O-NET mean weighted by pupils tested. That is
+fewer figures than the view serves, so the comparison favours the baseline. Once per level, the aggregate's
+figures are checked equal to the view's.
 """
 
 from __future__ import annotations
@@ -169,7 +170,8 @@ def _sum_if(event_type: str, value: Any) -> dict[str, Any]:
     return {"$sum": {"$cond": [_is(event_type), value, 0]}}
 
 
-def _group(key: Any) -> dict[str, Any]:
+def _per_school(child: str | None) -> dict[str, Any]:
+    """First group: each school's sums (within the child unit the page breaks down by)."""
     visit, onet = (
         "supervision.VisitCompleted",
         {"$and": [_is("achievement.ResultRecorded"), {"$eq": ["$payload.test", "onet"]}]},
@@ -177,9 +179,8 @@ def _group(key: Any) -> dict[str, Any]:
     scores = {"$objectToArray": {"$ifNull": ["$payload.rubric_scores", {}]}}
     return {
         "$group": {
-            "_id": key,
+            "_id": {"child": f"$org.{child}" if child else None, "school": "$payload.school_code"},
             "visits_done": _sum_if(visit, 1),
-            "visited": {"$addToSet": {"$cond": [_is(visit), "$payload.school_code", None]}},
             "rubric_sum": _sum_if(visit, {"$sum": {"$map": {"input": scores, "in": "$$this.v"}}}),
             "rubric_count": _sum_if(visit, {"$size": scores}),
             "pd_hours": _sum_if("training.CompletionAchieved", "$payload.hours_credited"),
@@ -188,6 +189,23 @@ def _group(key: Any) -> dict[str, Any]:
             "onet_tested": {"$sum": {"$cond": [onet, "$payload.tested", 0]}},
         }
     }
+
+
+# Second group: the schools' sums added up per child unit, and the schools with a visit counted. Two groups
+# rather than `$addToSet` of visited schools: SecantusDB's $addToSet compares each value with every one in
+# the set, quadratic in the nation's 29,000 schools (MongoDB hashes them).
+SUMMED = ("visits_done", "rubric_sum", "rubric_count", "pd_hours", "meetings_held", "onet_sum", "onet_tested")
+PER_UNIT = {
+    "$group": {
+        "_id": "$_id.child",
+        **{name: {"$sum": f"${name}"} for name in SUMMED},
+        "schools_visited": {
+            "$sum": {
+                "$cond": [{"$and": [{"$gt": ["$visits_done", 0]}, {"$ne": ["$_id.school", None]}]}, 1, 0]
+            }
+        },
+    }
+}
 
 
 def aggregate(db: Database, level: str, code: str) -> dict[str | None, dict[str, Any]]:
@@ -199,9 +217,9 @@ def aggregate(db: Database, level: str, code: str) -> dict[str | None, dict[str,
     }
     if LEVEL_FIELD[level]:
         match[f"org.{LEVEL_FIELD[level]}"] = code
-    facets = {"unit": [_group(None)]}
+    facets = {"unit": [_per_school(None), PER_UNIT]}
     if CHILD_FIELD[level]:
-        facets["children"] = [_group(f"$org.{CHILD_FIELD[level]}")]
+        facets["children"] = [_per_school(CHILD_FIELD[level]), PER_UNIT]
     found = next(db[RAW].aggregate([{"$match": match}, {"$facet": facets}]))
     rows = found["unit"] + found.get("children", [])
     return {row["_id"] if i >= len(found["unit"]) else None: _figures(row) for i, row in enumerate(rows)}
@@ -210,7 +228,7 @@ def aggregate(db: Database, level: str, code: str) -> dict[str | None, dict[str,
 def _figures(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "visits_done": row["visits_done"],
-        "schools_visited": len([s for s in row["visited"] if s is not None]),
+        "schools_visited": row["schools_visited"],
         "rubric_mean": round(row["rubric_sum"] / row["rubric_count"], 2) if row["rubric_count"] else None,
         "pd_hours": round(row["pd_hours"], 2),
         "meetings_held": row["meetings_held"],
