@@ -1,0 +1,26 @@
+"""A timed sample is compared with the same stretch of the whole run: projection slows as the store fills."""
+
+from __future__ import annotations
+
+from bench.projector import Run
+from shared.settings import Settings
+
+
+def run_slowing_down() -> Run:
+    # 9,000 events in the first 20 s, 20,000 in 100 s
+    return Run(
+        Settings(), events=20_000, seconds=100.0, timeline=[(10.0, 5_000), (20.0, 9_000), (99.5, 20_000)]
+    )
+
+
+def test_the_rate_within_a_bound_is_that_of_the_runs_first_seconds() -> None:
+    assert run_slowing_down().rate_within(25.0) == 450.0  # 9,000 events by 20 s
+    assert run_slowing_down().rate == 200.0
+
+
+def test_without_a_bound_or_with_one_as_long_as_the_run_it_is_the_whole_runs_rate() -> None:
+    assert run_slowing_down().rate_within(None) == 200.0
+    assert run_slowing_down().rate_within(300.0) == 200.0
+    assert (
+        Run(Settings(), events=100, seconds=2.0).rate_within(45.0) == 50.0
+    )  # no timeline: too short to sample
