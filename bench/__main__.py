@@ -66,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
             console.print(f"[dim]{name}: {time.monotonic() - started:.1f} s[/dim]")
             figures += produced
             show(console, produced)
+            # after each benchmark: a long run that fails later keeps what it measured
+            write(args.out, figures, scale.name, broker, list(modules), time.monotonic() - began)
     duration = time.monotonic() - began
     console.rule("[bold]results")
     show(console, figures)
