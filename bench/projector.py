@@ -61,11 +61,10 @@ class Run:
     def rate_within(self, seconds: float | None) -> float:
         """Events/s over the run's first `seconds` (the whole run when None or longer): the baseline of a
         sample timed over as long, since a run slows down as the store fills."""
-        early = [(t, n) for t, n in self.timeline if t <= seconds] if seconds is not None else []
-        if not early or early[-1][0] >= self.seconds * 0.9:
+        if seconds is None or seconds >= self.seconds:
             return self.rate
-        t, n = early[-1]
-        return n / t
+        early = [(t, n) for t, n in self.timeline if 0 < t <= seconds]
+        return early[-1][1] / early[-1][0] if early else self.rate
 
 
 def run(ctx: Bench) -> list[Figure]:
@@ -153,7 +152,7 @@ def project(
     `seconds` at most (then the views are incomplete: a throughput sample only)."""
     if with_directory:
         load_directory(ctx, settings)
-    shares = split_partitions(ctx, settings, topics, instances)
+    shares = split_partitions(ctx, topics, instances)
     spawn = multiprocessing.get_context("spawn")  # pymongo and kafka-python are not fork-safe
     start, results = spawn.Event(), spawn.Queue()
     ready = [spawn.Event() for _ in shares]
@@ -184,23 +183,14 @@ def project(
     return Run(settings, done, max(end for _, end, _ in ends) - began, sum(w for *_, w in ends), timeline)
 
 
-def split_partitions(
-    ctx: Bench, settings: Settings, topics: tuple[str, ...], parts: int
-) -> list[list[tuple[str, int, int]]]:
+def split_partitions(ctx: Bench, topics: tuple[str, ...], parts: int) -> list[list[tuple[str, int, int]]]:
     """(topic, partition, end offset) per instance: the same partition numbers of every topic, as Kafka's
     range assignor gives a group's members, so that each province and national shard is one instance's.
-    The ends are those the broker acknowledged when the data set was produced."""
-    consumer = kafka_consumer(settings, group_id=None)
-    try:
-        partitions = [
-            TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or [])
-        ]
-    finally:
-        consumer.close()
-    ends = ctx.shared["log_ends"]
+    The partitions and their ends are those the broker acknowledged when the data set was produced."""
     shares: list[list[tuple[str, int, int]]] = [[] for _ in range(parts)]
-    for tp in partitions:
-        shares[tp.partition % parts].append((tp.topic, tp.partition, ends.get((tp.topic, tp.partition), 0)))
+    for (topic, partition), end in sorted(ctx.shared["log_ends"].items()):
+        if topic in topics:
+            shares[partition % parts].append((topic, partition, end))
     return shares
 
 

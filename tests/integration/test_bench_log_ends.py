@@ -41,7 +41,7 @@ def test_the_acknowledged_ends_are_where_each_partition_ends(tansu: str, tmp_pat
 
     read = read_back(settings, dataset.PROJECTED_TOPICS, data.count())
     assert ctx.shared["log_ends"] == {tp: n for tp, n in read.items()}
-    shares = projector.split_partitions(ctx, settings, dataset.PROJECTED_TOPICS, 2)
+    shares = projector.split_partitions(ctx, dataset.PROJECTED_TOPICS, 2)
     assert sum(end for share in shares for *_, end in share) == data.count()
     assert {p % 2 for _, p, _ in shares[0]} == {0} and {p % 2 for _, p, _ in shares[1]} == {1}
 
