@@ -5,8 +5,10 @@ stack: token check, scope, the queries, the response schema and JSON encoding; n
 the reader's JSON decoding, in the figure), for
 national, province, district (ESA area) and school pages of semester 2/2568, as a national officer. The
 views do not change while they are read, so after its first read a page comes from the figures cache
-(services/monitoring/figures_cache.py); the same pages read with the cache off give what the first read after
-each projector batch pays, in the details.
+(services/monitoring/figures_cache.py). Every sampled page is read once before the clock starts: with 11 or 21
+units cycled in the timed reads, their first reads (recomputations) would otherwise be the slowest 1 to 10 %
+and make the p99. The same pages read with the cache off give what the first read after each projector batch
+pays, in the details.
 
 The baseline keeps every event in one `raw_events` collection (its payload, with the org path of the school
 it is about, indexed by level and period) and computes the figures a page shows for the unit and each of its
@@ -47,7 +49,7 @@ COUNTED = (
     "committee.MeetingHeld",
     "achievement.ResultRecorded",
 )
-VIEW_READS = 200  # per level, spread over several units
+VIEW_READS = 1000  # per level, spread over several units: the p99 is the 10th slowest
 RECOMPUTED_READS = 50  # per level, with the figures cache off
 AGGREGATE_READS = 10
 AGGREGATE_SECONDS = 20.0  # at most, per level
@@ -61,6 +63,8 @@ def run(ctx: Bench) -> list[Figure]:
     figures = []
     for level, codes in units.items():
         verify(client, raw, level, codes[0])  # also the warm-up of both sides
+        for code in codes:  # each page's first read computes it: that cost is the recomputed figure's
+            fetch(client, level, code)
         view_ms = timed(
             ctx, f"view reads: {level}", VIEW_READS, codes, lambda c, lv=level: fetch(client, lv, c)
         )
@@ -361,7 +365,8 @@ def figure(
             "aggregate_reads": len(agg_ms),
             "units": units,
             "scale": ctx.scale.name,
-            "how": "Flask test client in process, figures cache on (the views did not change during the reads); "
+            "how": "Flask test client in process, figures cache on (the views did not change during the reads; "
+            "each page read once before the timed reads); "
             "ratio = aggregate p50 / view p50; verified equal once",
         },
     )
