@@ -391,6 +391,17 @@ def mongo_ready(uri: str) -> bool:
         client.close()
 
 
+def wiredtiger_cache_mb(ram_bytes: int) -> int:
+    """MongoDB's default WiredTiger cache: half of (RAM - 1 GB), at least 256 MB. SecantusDB's own default is
+    1 GB whatever the RAM: once other data filled it, freshness at 25 writes/s had a p99 of 1,024 ms, against
+    658 ms with 8 GB on the same data (README, Benchmarks)."""
+    return max(256, (ram_bytes - 2**30) // 2 // 2**20)
+
+
+def physical_ram_bytes() -> int:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
 def start_mongo(
     data_dir: Path, port: int, *, log_path: Path | None = None, timeout: float = 60
 ) -> ServerProcess:
@@ -400,8 +411,8 @@ def start_mongo(
     log_path = log_path or data_dir.parent / f"{data_dir.name}.log"
     uri = mongo_uri(port)
     _check_port_free(port, "SecantusDB")
-    # SecantusDB's command line with its TTL sweeper off (see secantusd.py); run by path, so it works
-    # without the venv's bin/ on PATH and from any working directory
+    # SecantusDB's command line with its TTL sweeper off (see secantusd.py) and MongoDB's cache size; run by
+    # path, so it works without the venv's bin/ on PATH and from any working directory
     argv = [
         sys.executable,
         str(Path(__file__).with_name("secantusd.py")),
@@ -411,6 +422,8 @@ def start_mongo(
         str(port),
         "--storage-path",
         str(data_dir),
+        "--cache-size",
+        f"{wiredtiger_cache_mb(physical_ram_bytes())}M",
     ]
     proc = spawn("mongo-secantus", argv, log_path=log_path, address=uri)
     _await_ready(proc, lambda: mongo_ready(uri), timeout, f"SecantusDB on {uri}")
