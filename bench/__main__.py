@@ -31,6 +31,7 @@ from deploy.local.servers import (
     KAFKA_KINDS,
     ensure_topics,
     free_port,
+    physical_ram_bytes,
     start_kafka,
     start_mongo,
     stop_signals_as_keyboard_interrupt,
@@ -195,12 +196,8 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def _ram_gb() -> float | None:
-    try:
-        kb = int(Path("/proc/meminfo").read_text().split("MemTotal:")[1].split()[0])
-    except (OSError, IndexError, ValueError):
-        return None
-    return round(kb / 1024 / 1024, 1)
+def _ram_gb() -> float:
+    return round(physical_ram_bytes() / 2**30, 1)
 
 
 def _version(package: str) -> str:
