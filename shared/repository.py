@@ -178,16 +178,20 @@ class MongoRepository:
         self.store.atomic(work)
 
     def ensure_org_indexes(self) -> None:
-        """The store's own indexes, and for every collection one index per list filter: each org level (then
-        period and list order), and period alone, so any scoped, paged list is served from an index."""
+        """The store's own indexes, and for every collection one index per org level and one unscoped, each
+        in list order: equality on the level, then the sort keys and `_id` (so an index walk yields a page in
+        order and stops at its limit, with no in-memory sort), then the period, which an asked-for year or
+        semester filters on the index keys before any document is fetched."""
         self.store.ensure_indexes()
         for kind, name in self.collections.items():
             collection = self.db[name]
-            for org_field in ORG_FIELDS:
-                collection.create_index(
-                    _keys((f"org.{org_field}", ASCENDING), *PERIOD_KEYS, *self.sort[kind])
-                )
-            collection.create_index(_keys(*PERIOD_KEYS, *self.sort[kind]))
+            for keys in self._list_index_keys(kind):
+                collection.create_index(keys)
+
+    def _list_index_keys(self, kind: type) -> list[list[tuple[str, int]]]:
+        in_order = [*self.sort[kind], ("_id", ASCENDING), *PERIOD_KEYS]
+        scoped = [_keys((f"org.{org_field}", ASCENDING), *in_order) for org_field in ORG_FIELDS]
+        return [*scoped, _keys(*in_order)]
 
 
 def _keys(*keys: tuple[str, int]) -> list[tuple[str, int]]:
