@@ -375,18 +375,25 @@ def vs_raw(one: Run, raw: Run, ceiling: float) -> Figure:
 
 
 def vs_naive(one: Run, naive: Run) -> Figure:
-    ratio = one.rate / naive.rate
+    """Both from the same state and the start of the same log, each timed over as long: the naive sample's
+    seconds. (Over the whole log the projector's rate also pays for a store that fills up, which the naive
+    sample, bounded in time, never reaches; that ratio is kept in the details.)"""
+    rate = one.rate_within(naive.seconds)
+    ratio = rate / naive.rate
     return Figure(
         "projector_vs_naive",
         "Projector vs naive one-write-per-event",
-        round(one.rate),
+        round(rate),
         "events/s",
-        baseline="naive projector (bench/naive.py)",
+        baseline="naive projector (bench/naive.py), over as long from the start of the same log",
         baseline_value=round(naive.rate, 1),
         ratio=round(ratio, 1),
         target="ratio ≥ 10",
         met=ratio >= 10,
         details={
+            "projector_window_s": round(min(naive.seconds, one.seconds), 2),
+            "projector_rate_whole_log": round(one.rate),
+            "ratio_whole_log": round(one.rate / naive.rate, 1),
             "naive_events": naive.events,
             "naive_seconds": round(naive.seconds, 2),
             "naive_sample": f"the first {naive.events:,} events of the log (bounded: ≤ {NAIVE_LIMIT:,} events "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.projector import Run
+from bench.projector import Run, vs_naive
 from shared.settings import Settings
 
 
@@ -24,3 +24,13 @@ def test_without_a_bound_or_with_one_as_long_as_the_run_it_is_the_whole_runs_rat
     assert (
         Run(Settings(), events=100, seconds=2.0).rate_within(45.0) == 50.0
     )  # no timeline: too short to sample
+
+
+def test_the_naive_projector_is_compared_with_the_projectors_first_seconds_not_its_whole_run() -> None:
+    naive = Run(Settings(), events=600, seconds=20.0)  # 30 events/s
+
+    figure = vs_naive(run_slowing_down(), naive)
+
+    assert figure.value == 450  # the projector's first 20 s
+    assert figure.ratio == 15.0 and figure.met
+    assert figure.details["ratio_whole_log"] == 6.7  # 200 / 30: a store filling up for 100 s
