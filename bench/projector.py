@@ -391,7 +391,6 @@ def vs_naive(one: Run, naive: Run) -> Figure:
         target="ratio ≥ 10",
         met=ratio >= 10,
         details={
-            "projector_window_s": round(min(naive.seconds, one.seconds), 2),
             "projector_rate_whole_log": round(one.rate),
             "ratio_whole_log": round(one.rate / naive.rate, 1),
             "naive_events": naive.events,
