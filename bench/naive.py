@@ -19,7 +19,9 @@ from pymongo.database import Database
 from services.monitoring.projection import MonitoringProjection
 from shared.catalog import InvalidEvent, catalog
 from shared.envelope import utcnow
-from shared.projection import APPLIED, POSITIONS
+from shared.projection import POSITIONS
+
+APPLIED = "naive_applied_events"  # one document per event id (the projector keeps one per batch)
 
 
 class NaiveProjector:

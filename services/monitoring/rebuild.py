@@ -29,6 +29,7 @@ from typing import Any
 from kafka import KafkaAdminClient, TopicPartition
 from kafka.errors import KafkaError
 from pymongo import MongoClient
+from pymongo.collection import Collection
 from pymongo.database import Database
 
 from services.monitoring.projection import STATE_COLLECTIONS, MonitoringProjection
@@ -36,6 +37,7 @@ from services.monitoring.views import merged_documents
 from shared.clients import kafka_consumer, mongo_client
 from shared.projection import (
     APPLIED,
+    EVENT_IDS,
     POSITIONS,
     PROJECTED_AT,
     DeadLetters,
@@ -88,7 +90,8 @@ class ShadowReport:
     applied: int = 0
     duplicates: int = 0
     invalid: int = 0  # left out, as the live projector did (it dead-lettered them already)
-    documents: dict[str, int] = field(default_factory=dict)  # per collection, in the shadow
+    # per collection, in the shadow (for the applied events: their ids)
+    documents: dict[str, int] = field(default_factory=dict)
     differences: dict[str, int] = field(default_factory=dict)  # documents that differ, per collection
     same_positions: bool = False  # whether the live group stands where the shadow does
 
@@ -151,11 +154,9 @@ def compare_with_live(settings: Settings, client: MongoClient, report: ShadowRep
     batch wrote a document aside), and whether both groups stand at the same positions."""
     live, shadow = client[settings.db_name("monitoring")], client[shadow_db_name(settings)]
     for name in PROJECTION:
-        ours = {key: _comparable(name, doc) for key, doc in merged_documents(shadow[name]).items()}
+        ours = {key: _comparable(doc) for key, doc in _documents(shadow[name]).items()}
         report.documents[name] = len(ours)
-        differ = sum(
-            ours.pop(key, None) != _comparable(name, doc) for key, doc in merged_documents(live[name]).items()
-        )
+        differ = sum(ours.pop(key, None) != _comparable(doc) for key, doc in _documents(live[name]).items())
         report.differences[name] = differ + len(ours)  # and those in the shadow only
     report.same_positions = _positions(live, settings.projector_group) == _positions(
         shadow, shadow_group(settings)
@@ -163,10 +164,17 @@ def compare_with_live(settings: Settings, client: MongoClient, report: ShadowRep
     return report
 
 
-def _comparable(collection: str, doc: dict[str, Any]) -> dict[str, Any]:
-    """A document without the times of writing it: a batch's, and an applied event id's."""
-    written = (PROJECTED_AT, "at") if collection == APPLIED else (PROJECTED_AT,)
-    return {k: v for k, v in doc.items() if k not in written}
+def _documents(collection: Collection) -> dict[str, dict[str, Any]]:
+    """What two projections of the same events agree on, by key: each applied event id (which batch applied it
+    depends on the batches' sizes), and every other collection's documents with their shards added in."""
+    if collection.name == APPLIED:
+        return {event_id: {} for doc in collection.find({}, {EVENT_IDS: 1}) for event_id in doc[EVENT_IDS]}
+    return merged_documents(collection)
+
+
+def _comparable(doc: dict[str, Any]) -> dict[str, Any]:
+    """A document without the time a batch wrote it."""
+    return {k: v for k, v in doc.items() if k != PROJECTED_AT}
 
 
 def _positions(db: Database, group: str) -> dict[tuple[str, int], int]:
@@ -247,7 +255,8 @@ def _print_report(settings: Settings, report: ShadowReport) -> None:
         f"invalid {report.invalid} (left out, dead-lettered by the live projector)"
     )
     for name, count in report.documents.items():
-        print(f"  {name}: {count} documents, {report.differences[name]} differ from the live ones")
+        what = "event ids" if name == APPLIED else "documents"
+        print(f"  {name}: {count} {what}, {report.differences[name]} differ from the live ones")
     if not report.same_positions:
         print("  the live projector stands at other positions of the log: the comparison is indicative")
     print("the shadow equals the live views" if report.equal else "the shadow differs from the live views")

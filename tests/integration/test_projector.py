@@ -9,12 +9,21 @@ from typing import Any
 
 import pytest
 from kafka import KafkaConsumer
+from pymongo.errors import DuplicateKeyError
 
 from deploy.local.servers import ensure_topics, wait_until
 from services.monitoring.projection import MonitoringProjection
 from shared.clients import kafka_consumer, kafka_producer, mongo_client
-from shared.envelope import Org, new_event
-from shared.projection import APPLIED, DeadLetters, ProjectionWriter, ProjectorRunner, Record
+from shared.envelope import Org, new_event, utcnow
+from shared.projection import (
+    APPLIED,
+    EVENT_IDS,
+    DeadLetters,
+    ProjectionWriter,
+    ProjectorRunner,
+    Record,
+    applied_event_count,
+)
 from shared.relay import OutboxRelay
 from shared.settings import Settings
 from shared.store import OUTBOX, Store
@@ -147,7 +156,34 @@ def test_the_same_event_delivered_twice_counts_once(rig: Rig) -> None:
     for _ in range(3):
         runner.step()
     assert rig.visits_done("school", SCHOOLS[1]) == 2
-    assert rig.store.db[APPLIED].count_documents({}) == 2
+    assert applied_event_count(rig.store.db) == 2
+
+
+def writer_of(rig: Rig) -> ProjectionWriter:
+    writer = ProjectionWriter(rig.store, MonitoringProjection([rig.topic]), rig.group, DeadLetters(None))
+    writer.ensure_indexes()
+    return writer
+
+
+def test_a_batch_keeps_its_event_ids_in_one_document_and_no_other_may_hold_them(rig: Rig) -> None:
+    result = writer_of(rig).apply([Record(rig.topic, 0, n, visit(SCHOOLS[4], f"B{n}")) for n in range(3)])
+    documents = list(rig.store.db[APPLIED].find())
+    assert result.applied == 3 and len(documents) == 1 and len(documents[0][EVENT_IDS]) == 3
+    # so a second transaction recording one of them as applied (another instance, say) cannot commit
+    with pytest.raises(DuplicateKeyError):
+        rig.store.db[APPLIED].insert_one({"at": utcnow(), EVENT_IDS: ["another", documents[0][EVENT_IDS][1]]})
+
+
+def test_event_ids_applied_one_document_each_are_still_recognised(rig: Rig) -> None:
+    value = visit(SCHOOLS[5], "BEFORE")
+    earlier = [json.loads(value)["event_id"], *(f"earlier-{n}" for n in range(4))]
+    rig.store.db[APPLIED].insert_many([{"_id": event_id, "at": utcnow()} for event_id in earlier])
+    writer = writer_of(rig)
+    assert applied_event_count(rig.store.db) == 5
+    assert rig.store.db[APPLIED].count_documents({EVENT_IDS: {"$exists": False}}) == 0
+    result = writer.apply([Record(rig.topic, 0, 0, value)])
+    assert (result.applied, result.duplicates) == (0, 1)
+    assert rig.visits_done("school", SCHOOLS[5]) == 0
 
 
 def test_a_malformed_event_is_dead_lettered_and_the_stream_goes_on(rig: Rig) -> None:
@@ -253,7 +289,7 @@ def test_a_rebalance_neither_loses_nor_double_counts(rig: Rig) -> None:
         for thread in threads:
             thread.join(timeout=30)
     assert rig.visits_done("national", "TH") == 120
-    assert rig.store.db[APPLIED].count_documents({}) == 120
+    assert applied_event_count(rig.store.db) == 120
 
 
 class HeldStore(Store):

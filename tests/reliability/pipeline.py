@@ -16,7 +16,7 @@ from kafka import TopicPartition
 from deploy.local.servers import ServerProcess, ensure_topics, spawn
 from services.monitoring.projection import MonitoringProjection
 from shared.clients import kafka_consumer, kafka_producer
-from shared.projection import APPLIED, BatchResult, DeadLetters, ProjectionWriter, ProjectorRunner
+from shared.projection import BatchResult, DeadLetters, ProjectionWriter, ProjectorRunner, applied_event_count
 from shared.relay import OutboxRelay
 from shared.settings import DEAD_LETTER_TOPIC, Settings
 from shared.store import OUTBOX, Store
@@ -248,4 +248,4 @@ def _source_topic(headers: list[tuple[str, bytes]]) -> str:
 
 
 def applied(store: Store) -> int:
-    return store.db[APPLIED].count_documents({})
+    return applied_event_count(store.db)

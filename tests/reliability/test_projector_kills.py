@@ -15,7 +15,7 @@ import pytest
 
 from deploy.local.servers import ensure_topics
 from shared.clients import kafka_consumer, kafka_producer, mongo_client
-from shared.projection import APPLIED
+from shared.projection import applied_event_count
 from shared.settings import Settings
 from shared.store import Store
 from tests.eventfactory import PERIOD
@@ -72,11 +72,11 @@ def test_sigkilled_projectors_build_exactly_the_undisturbed_views(settings: Sett
     kills = 0
     try:
         for _ in range(KILLS):
-            before = store.db[APPLIED].count_documents({})
+            before = applied_event_count(store.db)
             projector = start_projector(chaos, topics, log)
             # killed while it works: once it has applied something, at a random point after that
             wait_until(
-                lambda b=before: store.db[APPLIED].count_documents({}) > b or not sender.is_alive(),
+                lambda b=before: applied_event_count(store.db) > b or not sender.is_alive(),
                 timeout=60,
                 what="the projector applying events",
             )
@@ -101,7 +101,7 @@ def test_sigkilled_projectors_build_exactly_the_undisturbed_views(settings: Sett
 
     oracle = Store(mongo_client(calm), calm.db_name("monitoring"))
     project_all(calm, topics, calm.projector_group, oracle, timeout=120)
-    applied = store.db[APPLIED].count_documents({})
+    applied = applied_event_count(store.db)
     duplicates = EVENTS // DUPLICATE_EVERY + 1
     dead = dead_letters(settings, topics)
     # second oracle: the supervision figures recomputed from the events produced, without the folds

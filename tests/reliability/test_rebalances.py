@@ -26,7 +26,6 @@ from deploy.local.servers import ServerProcess, ensure_topics, wait_until
 from services.monitoring.projection import MonitoringProjection
 from shared.clients import kafka_consumer, kafka_producer, mongo_client
 from shared.projection import (
-    APPLIED,
     POSITIONS,
     BatchResult,
     Change,
@@ -35,6 +34,7 @@ from shared.projection import (
     ProjectionWriter,
     ProjectorRunner,
     Record,
+    applied_event_count,
 )
 from shared.settings import DEAD_LETTER_TOPIC, Settings
 from shared.store import Store
@@ -115,7 +115,7 @@ def unreadable(n: int) -> bytes:
 def caught_up(store: Store, group: str, topics: list[str], ends: KafkaConsumer) -> bool:
     """Every event applied and, where the broker's end offsets are right, every position at its partition's end
     (the unreadable records are past every position then too: each is followed by events in its partition)."""
-    if store.db[APPLIED].count_documents({}) < len(directory_events()) + EVENTS:
+    if applied_event_count(store.db) < len(directory_events()) + EVENTS:
         return False
     return not TRUSTED_END_OFFSETS or projected(store, group, topics, ends)
 
@@ -233,7 +233,7 @@ def test_a_batch_in_flight_when_its_partition_moves_counts_once(settings: Settin
     assert paused.folds == 2  # the batch in flight conflicted and was folded again from the new positions
     assert results[first].applied == len(batches[first])
     assert results[slow].applied == len(records) - len(batches[first])
-    assert store.db[APPLIED].count_documents({}) == len(records)
+    assert applied_event_count(store.db) == len(records)
     assert store.db[POSITIONS].find_one()["offset"] == len(records) - 1
     assert snapshot(store) == snapshot(oracle)
     store.client.close()
@@ -287,9 +287,9 @@ def test_instances_joining_and_leaving_build_exactly_the_undisturbed_views(
         sender.start()
         for change in CHANGES:
             wait_until(members.settled, timeout=60, what=f"the group settling ({members.joins} joins)")
-            before = store.db[APPLIED].count_documents({})
+            before = applied_event_count(store.db)
             wait_until(  # the settled group makes progress before the next change
-                lambda b=before: store.db[APPLIED].count_documents({}) > b or not sender.is_alive(),
+                lambda b=before: applied_event_count(store.db) > b or not sender.is_alive(),
                 timeout=60,
                 what="the group applying events",
             )
@@ -315,7 +315,7 @@ def test_instances_joining_and_leaving_build_exactly_the_undisturbed_views(
             member.process.stop(timeout=30)
 
     oracle = undisturbed(calm, topics, f"{unique}.deadletter")
-    applied = store.db[APPLIED].count_documents({})
+    applied = applied_event_count(store.db)
     dead = dead_letter_sources(settings, topics)
     records = EVENTS + sent["duplicates"] + UNREADABLE + len(directory_events())
     print(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.projector import Run, vs_naive
+from bench.projector import Run, vs_naive, vs_raw
 from shared.settings import Settings
 
 
@@ -34,3 +34,15 @@ def test_the_naive_projector_is_compared_with_the_projectors_first_seconds_not_i
     assert figure.value == 450  # the projector's first 20 s
     assert figure.ratio == 15.0 and figure.met
     assert figure.details["ratio_whole_log"] == 6.7  # 200 / 30: a store filling up for 100 s
+
+
+def test_the_raw_comparison_says_how_long_the_projector_waited_on_the_store() -> None:
+    one = Run(Settings(), events=20_000, seconds=100.0, writes=16_000, store_seconds=60.0)
+    raw = Run(Settings(), events=20_000, seconds=2.0)
+
+    figure = vs_raw(one, raw)
+
+    assert figure.ratio == 0.02 and not figure.met  # 200 against 10,000 events/s
+    assert figure.details["store_writes_per_event"] == 0.8
+    assert figure.details["store_share_of_the_run"] == 0.6
+    assert figure.details["events_per_s_with_the_store_alone"] == 333  # 20,000 events in the store's 60 s
