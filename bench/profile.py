@@ -2,7 +2,8 @@
 
 Starts its own servers like `python -m bench`, projects the directory, then runs one projector in process over
 the activity and results topics under cProfile, and prints the functions with the most time of their own and
-the most time inclusive, plus the time per stage of a batch (decode, fold, store).
+the most time inclusive, plus the time per stage of a batch (decode, fold, store) and the store's time per
+command and collection.
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ import sys
 import time
 
 from rich.console import Console
+from rich.table import Table
 
 from bench import dataset, projector
 from bench.__main__ import servers
 from bench.harness import SCALES, Bench
+from bench.store_time import StoreTime
+from bench.store_time import install as install_store_time
 from services.monitoring.projector import build_runner
 
 # The stages of a batch, by the functions that do them (inclusive time of each): (file, function)
@@ -36,15 +40,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args(argv)
     console = Console()
-    with servers(console) as (settings, work):
-        ctx = Bench(settings, SCALES["full" if args.full else "small"], console, work)
+    scale = SCALES["full" if args.full else "small"]
+    with servers(console, scale.broker) as (settings, work):
+        ctx = Bench(settings, scale, console, work)
         data = dataset.build(ctx)
         dataset.produce(ctx, data)
         run_settings = projector.fresh(ctx, "profile")
         projector.load_directory(ctx, run_settings)
-        stats, events, seconds = profiled(ctx, run_settings, data.count(projector.MEASURED))
+        stats, store_time, events, seconds = profiled(ctx, run_settings, data.count(projector.MEASURED))
     console.print(f"{events:,} events in {seconds:.1f} s under cProfile ({events / seconds:,.0f} events/s)")
     console.print(stages(stats, seconds))
+    console.print(store_table(store_time, seconds))
     for order in ("tottime", "cumulative"):
         out = io.StringIO()
         pstats.Stats(stats, stream=out).sort_stats(order).print_stats(args.top)
@@ -52,11 +58,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def profiled(ctx: Bench, settings: object, expected: int) -> tuple[cProfile.Profile, int, float]:
+def profiled(ctx: Bench, settings: object, expected: int) -> tuple[cProfile.Profile, StoreTime, int, float]:
+    store_time = install_store_time()
     runner = build_runner(settings, list(projector.MEASURED))  # type: ignore[arg-type]
     profile = cProfile.Profile()
     done = 0
     with ctx.progress("projector under cProfile", expected) as advance:
+        store_time.reset()
         start = time.perf_counter()
         profile.enable()
         while done < expected:
@@ -67,7 +75,7 @@ def profiled(ctx: Bench, settings: object, expected: int) -> tuple[cProfile.Prof
         profile.disable()
         seconds = time.perf_counter() - start
     runner.consumer.close()
-    return profile, done, seconds
+    return profile, store_time, done, seconds
 
 
 def stages(profile: cProfile.Profile, seconds: float) -> str:
@@ -78,6 +86,33 @@ def stages(profile: cProfile.Profile, seconds: float) -> str:
             if function == wanted and path.endswith(suffix):
                 totals[name] += row[3]
     return "\n".join(f"  {name:<50} {t:7.1f} s  {t / seconds:6.1%}" for name, t in totals.items())
+
+
+def store_table(store_time: StoreTime, seconds: float) -> Table:
+    """The store's time per command and collection, most first, as a share of the run."""
+    table = Table(title=f"the store's replies: {store_time.seconds:.1f} s of {seconds:.1f} s")
+    for column in (
+        "command",
+        "collection",
+        "calls",
+        "documents written",
+        "seconds",
+        "share",
+        "ms per document",
+    ):
+        table.add_column(column, justify="left" if column in ("command", "collection") else "right")
+    for (command, collection), tally in sorted(store_time.tallies.items(), key=lambda item: -item[1].seconds):
+        per_document = f"{1000 * tally.seconds / tally.documents:.2f}" if tally.documents else ""
+        table.add_row(
+            command,
+            collection,
+            f"{tally.calls:,}",
+            f"{tally.documents:,}",
+            f"{tally.seconds:.2f}",
+            f"{tally.seconds / seconds:.1%}",
+            per_document,
+        )
+    return table
 
 
 if __name__ == "__main__":

@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kafka import TopicPartition
-from pymongo import UpdateOne
 from pymongo.database import Database
 
 from bench import dataset
 from bench.harness import Bench, Figure
 from bench.naive import NaiveProjector
+from bench.store_time import install as install_store_time
 from services.monitoring.projection import STATE_COLLECTIONS
 from services.monitoring.projector import build_runner
 from services.monitoring.rebuild import forget_projection
@@ -35,7 +35,6 @@ from shared.catalog import catalog
 from shared.clients import kafka_consumer, mongo_client
 from shared.projection import POSITIONS, PROJECTED_AT
 from shared.settings import TOPICS, Settings
-from shared.store import Store
 
 MEASURED = (*dataset.ACTIVITY_TOPICS, TOPICS["achievement"])
 NAIVE_LIMIT = 5_000  # events; the naive projector is measured on the first ones of the log
@@ -47,11 +46,22 @@ REBUILD_SECONDS: dict[str, float | None] = {"small": None, "national": 120.0, "f
 
 
 @dataclass
+class InstanceEnd:
+    """What a projector instance reports when it stops."""
+
+    events: int
+    finished: float  # time.time()
+    writes: int
+    store_seconds: float
+
+
+@dataclass
 class Run:
     settings: Settings
     events: int
     seconds: float
     writes: int = 0  # documents the run wrote in the store
+    store_seconds: float = 0.0  # how long its instances waited on the store's replies, summed
     timeline: list[tuple[float, int]] = field(default_factory=list)  # (seconds since the start, events done)
 
     @property
@@ -72,7 +82,6 @@ def run(ctx: Bench) -> list[Figure]:
     dataset.produce(ctx, data)
     raw = consume_raw(ctx, MEASURED, data.count(MEASURED))
     one = project(ctx, fresh(ctx, "one"), MEASURED, instances=1)
-    ceiling = store_ceiling(ctx)
     naive = naive_sample(ctx)
     bound = REBUILD_SECONDS[ctx.scale.name]
     # a timed rebuild sample leaves its views incomplete: at national scale it rebuilds the naive run's
@@ -82,10 +91,10 @@ def run(ctx: Bench) -> list[Figure]:
     two = project(ctx, fresh(ctx, "two"), MEASURED, instances=2, seconds=TWO_SECONDS[ctx.scale.name])
     ctx.shared["projected"] = one.settings  # the views of the whole data set, for the read benchmarks
     return [
-        vs_raw(one, raw, ceiling),
+        vs_raw(one, raw),
         vs_naive(one, naive),
         rebuild_figure(rebuilt, equal, one, bound),
-        scaling_figure(one, two, TWO_SECONDS[ctx.scale.name], ceiling),
+        scaling_figure(one, two, TWO_SECONDS[ctx.scale.name]),
     ]
 
 
@@ -177,10 +186,17 @@ def project(
     ends = [results.get(timeout=30) for _ in procs]
     for proc in procs:
         proc.join(30)
-    done = sum(n for n, _, _ in ends)
+    done = sum(end.events for end in ends)
     if done != expected and seconds is None:
         raise RuntimeError(f"projector instances applied {done} of {expected} records")
-    return Run(settings, done, max(end for _, end, _ in ends) - began, sum(w for *_, w in ends), timeline)
+    return Run(
+        settings,
+        done,
+        max(end.finished for end in ends) - began,
+        sum(end.writes for end in ends),
+        sum(end.store_seconds for end in ends),
+        timeline,
+    )
 
 
 def split_partitions(ctx: Bench, topics: tuple[str, ...], parts: int) -> list[list[tuple[str, int, int]]]:
@@ -233,6 +249,7 @@ def instance_main(
     """One projector instance: its partitions, from the stored positions to the given end offsets (or until
     `seconds` have passed)."""
     os.environ.update(env)
+    store_time = install_store_time()
     runner = build_runner(Settings.from_env(), topics)
     partitions = [TopicPartition(t, p) for t, p, _ in share]
     runner.consumer.assign(partitions)
@@ -240,48 +257,15 @@ def instance_main(
     expected = sum(end for *_, end in share)
     ready.set()
     start.wait()
+    store_time.reset()  # the time of the run only
     deadline = time.time() + seconds if seconds is not None else float("inf")
     done = writes = 0
     while done < expected and time.time() < deadline:
         result = runner.step()
         done += result.applied + result.duplicates + result.dead_lettered
         writes += result.writes
-    out.put((done, time.time(), writes))
+    out.put(InstanceEnd(done, time.time(), writes, store_time.seconds))
     runner.consumer.close()
-
-
-# --- what the store can write: the ceiling of any projector on it ---------------------------------------------
-
-CEILING_BATCHES = 20
-CEILING_BATCH = 2_000
-
-
-def store_ceiling(ctx: Bench) -> float:
-    """Documents/s the store writes in the projector's own shape: one transaction per batch of unordered
-    upserts with $inc, $max and $set on distinct documents, half of them new."""
-    client = mongo_client(ctx.settings)
-    db = client[ctx.settings.db_name("ceiling")]
-    store = Store(client, db.name)
-    written, started = 0, 0.0
-    with ctx.progress("store write ceiling", CEILING_BATCHES) as advance:
-        for batch in range(-1, CEILING_BATCHES):  # batch -1 is the warm-up
-            if batch == 0:
-                started = time.perf_counter()
-            updates = [
-                UpdateOne(
-                    {"_id": f"v{batch * CEILING_BATCH // 2 + i}"},
-                    {"$inc": {"n": 1, "s.x": 2.5}, "$max": {"as_of": i}, "$set": {"level": "school"}},
-                    upsert=True,
-                )
-                for i in range(CEILING_BATCH)
-            ]
-            store.atomic(lambda session, u=updates: db["views"].bulk_write(u, ordered=False, session=session))
-            if batch >= 0:
-                written += len(updates)
-            advance()
-    seconds = time.perf_counter() - started
-    client.drop_database(db.name)
-    return written / seconds
 
 
 # --- (b) the naive projector on a bounded sample ----------------------------------------------------------
@@ -348,7 +332,7 @@ def _rounded(value: Any) -> Any:
 # --- figures -----------------------------------------------------------------------------------------------
 
 
-def vs_raw(one: Run, raw: Run, ceiling: float) -> Figure:
+def vs_raw(one: Run, raw: Run) -> Figure:
     ratio = one.rate / raw.rate
     per_event = one.writes / one.events
     return Figure(
@@ -365,11 +349,14 @@ def vs_raw(one: Run, raw: Run, ceiling: float) -> Figure:
             "events": one.events,
             "seconds": round(one.seconds, 2),
             "raw_seconds": round(raw.seconds, 2),
-            # why the ratio is what it is: the documents each event costs against what the store can write
+            # why the ratio is what it is: how long the projector waited on the store, and the rate it would
+            # reach if nothing else took any time
             "store_writes_per_event": round(per_event, 2),
-            "store_writes_per_s": round(one.writes / one.seconds),
-            "store_write_ceiling_per_s": round(ceiling),
-            "events_per_s_at_the_store_ceiling": round(ceiling / per_event),
+            "store_seconds": round(one.store_seconds, 2),
+            "store_share_of_the_run": round(one.store_seconds / one.seconds, 3),
+            "events_per_s_with_the_store_alone": round(one.events / one.store_seconds)
+            if one.store_seconds
+            else None,
         },
     )
 
@@ -422,7 +409,7 @@ def rebuild_figure(rebuilt: Run, equal: bool | None, live: Run, bound: float | N
     )
 
 
-def scaling_figure(one: Run, two: Run, bound: float, ceiling: float) -> Figure:
+def scaling_figure(one: Run, two: Run, bound: float) -> Figure:
     baseline = one.rate_within(bound)
     return Figure(
         "projector_two_instances",
@@ -439,11 +426,9 @@ def scaling_figure(one: Run, two: Run, bound: float, ceiling: float) -> Figure:
             "seconds_one": round(one.seconds, 2),
             "assignment": "partitions split explicitly between the processes, the same partition numbers of every topic",
             "sample": f"two instances measured for at most {bound:g} s",
-            # both instances write to one store, whatever their number
-            "store_writes_per_event": round(two.writes / two.events, 2) if two.events else None,
-            "events_per_s_at_the_store_ceiling": round(ceiling * two.events / two.writes)
-            if two.writes
-            else None,
+            # both instances wait on one store: its time per event, with one instance and with two
+            "store_ms_per_event_one": round(1000 * one.store_seconds / one.events, 3) if one.events else None,
+            "store_ms_per_event_two": round(1000 * two.store_seconds / two.events, 3) if two.events else None,
             "cores": os.cpu_count(),
         },
     )
