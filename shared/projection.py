@@ -247,7 +247,8 @@ class ProjectionWriter:
         """Applied ids kept one document each (as before a batch kept them together) moved into one batch
         document, so that events applied before the change are still recognised; how many were moved."""
         applied = self.store.db[APPLIED]
-        single = list(applied.find({EVENT_IDS: {"$exists": False}}, session=session).limit(per_document))
+        # `None` matches a missing field, and unlike `$exists: false` through the index once it exists
+        single = list(applied.find({EVENT_IDS: None}, session=session).limit(per_document))
         if single:
             ids = [doc["_id"] for doc in single]
             applied.insert_one({"at": max(doc["at"] for doc in single), EVENT_IDS: ids}, session=session)
