@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
@@ -256,9 +256,14 @@ class ProjectionWriter:
         return len(single)
 
 
+def applied_event_ids(db: Database) -> Iterator[str]:
+    """Every event id the projection holds as applied."""
+    for doc in db[APPLIED].find({}, {EVENT_IDS: 1}):
+        yield from doc[EVENT_IDS]
+
+
 def applied_event_count(db: Database) -> int:
-    """How many event ids the projection holds as applied."""
-    return sum(len(doc[EVENT_IDS]) for doc in db[APPLIED].find({}, {EVENT_IDS: 1}))
+    return sum(1 for _ in applied_event_ids(db))
 
 
 def _decode(records: list[Record]) -> tuple[list[tuple[Record, dict[str, Any]]], list[tuple[Record, str]]]:

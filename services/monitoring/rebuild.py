@@ -37,13 +37,13 @@ from services.monitoring.views import merged_documents
 from shared.clients import kafka_consumer, mongo_client
 from shared.projection import (
     APPLIED,
-    EVENT_IDS,
     POSITIONS,
     PROJECTED_AT,
     DeadLetters,
     ProjectionWriter,
     ProjectorRunner,
     Record,
+    applied_event_ids,
 )
 from shared.settings import Settings
 from shared.store import Store
@@ -168,7 +168,7 @@ def _documents(collection: Collection) -> dict[str, dict[str, Any]]:
     """What two projections of the same events agree on, by key: each applied event id (which batch applied it
     depends on the batches' sizes), and every other collection's documents with their shards added in."""
     if collection.name == APPLIED:
-        return {event_id: {} for doc in collection.find({}, {EVENT_IDS: 1}) for event_id in doc[EVENT_IDS]}
+        return {event_id: {} for event_id in applied_event_ids(collection.database)}
     return merged_documents(collection)
 
 
