@@ -42,20 +42,26 @@ def main(argv: list[str] | None = None) -> int:
     console = Console()
     scale = SCALES["full" if args.full else "small"]
     with servers(console, scale.broker) as (settings, work):
-        ctx = Bench(settings, scale, console, work)
-        data = dataset.build(ctx)
-        dataset.produce(ctx, data)
-        run_settings = projector.fresh(ctx, "profile")
-        projector.load_directory(ctx, run_settings)
-        stats, store_time, events, seconds = profiled(ctx, run_settings, data.count(projector.MEASURED))
-    console.print(f"{events:,} events in {seconds:.1f} s under cProfile ({events / seconds:,.0f} events/s)")
-    console.print(stages(stats, seconds))
-    console.print(store_table(store_time, seconds))
+        report(Bench(settings, scale, console, work), args.top)
+    return 0
+
+
+def report(ctx: Bench, top: int) -> None:
+    """Build and publish the data set, project the directory, then profile one projector over the activity."""
+    data = dataset.build(ctx)
+    dataset.produce(ctx, data)
+    run_settings = projector.fresh(ctx, "profile")
+    projector.load_directory(ctx, run_settings)
+    stats, store_time, events, seconds = profiled(ctx, run_settings, data.count(projector.MEASURED))
+    ctx.console.print(
+        f"{events:,} events in {seconds:.1f} s under cProfile ({events / seconds:,.0f} events/s)"
+    )
+    ctx.console.print(stages(stats, seconds))
+    ctx.console.print(store_table(store_time, seconds))
     for order in ("tottime", "cumulative"):
         out = io.StringIO()
-        pstats.Stats(stats, stream=out).sort_stats(order).print_stats(args.top)
-        console.print(out.getvalue(), markup=False, highlight=False)
-    return 0
+        pstats.Stats(stats, stream=out).sort_stats(order).print_stats(top)
+        ctx.console.print(out.getvalue(), markup=False, highlight=False)
 
 
 def profiled(ctx: Bench, settings: object, expected: int) -> tuple[cProfile.Profile, StoreTime, int, float]:
@@ -85,7 +91,7 @@ def stages(profile: cProfile.Profile, seconds: float) -> str:
         for name, (suffix, wanted) in STAGES.items():
             if function == wanted and path.endswith(suffix):
                 totals[name] += row[3]
-    return "\n".join(f"  {name:<50} {t:7.1f} s  {t / seconds:6.1%}" for name, t in totals.items())
+    return "\n".join(f"  {name:<50} {t:8.2f} s  {t / seconds:6.1%}" for name, t in totals.items())
 
 
 def store_table(store_time: StoreTime, seconds: float) -> Table:

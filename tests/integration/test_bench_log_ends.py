@@ -3,39 +3,20 @@ answer the last batch's base offset + 1): the projector runs of the national sca
 
 from __future__ import annotations
 
-import io
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 
-import pytest
 from kafka import TopicPartition
-from rich.console import Console
 
 from bench import dataset, projector
-from bench.harness import Bench, Scale
-from deploy.local.servers import ensure_topics, free_port, start_kafka
+from bench.harness import Bench
 from shared.clients import kafka_consumer
 from shared.settings import Settings
 
-TINY = Scale("tiny", schools=60, events=600, achievement_rows=False, broker="tansu")
 
-
-@pytest.fixture
-def tansu(tmp_path: Path) -> Iterator[str]:
-    """A tansu broker of this test's own: the bench publishes to the platform's topic names."""
-    broker = start_kafka(tmp_path / "kafka", free_port(), "tansu")
-    try:
-        yield broker.address
-    finally:
-        broker.terminate()
-        broker.stop()
-
-
-def test_the_acknowledged_ends_are_where_each_partition_ends(tansu: str, tmp_path: Path) -> None:
-    settings = Settings().with_overrides(kafka_bootstrap=tansu)
-    ensure_topics(tansu, list(dataset.PROJECTED_TOPICS), settings.topic_partitions)
-    ctx = Bench(settings, TINY, Console(file=io.StringIO()), tmp_path)
+def test_the_acknowledged_ends_are_where_each_partition_ends(tiny_bench: Callable[[Settings], Bench]) -> None:
+    ctx = tiny_bench(Settings())
+    settings = ctx.settings
     data = dataset.build(ctx)
     dataset.produce(ctx, data)
 
