@@ -2,8 +2,8 @@
 
 Starts its own servers like `python -m bench`, projects the directory, then runs one projector in process over
 the activity and results topics under cProfile, and prints the functions with the most time of their own and
-the most time inclusive, plus the time per stage of a batch (decode, fold, store) and the store's time per
-command and collection.
+the most time inclusive, plus the time per stage of a batch (decode, fold, store), the store's time per
+command and collection, and what an upsert costs the store by the size of its document.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from rich.table import Table
 from bench import dataset, projector
 from bench.__main__ import servers
 from bench.harness import SCALES, Bench
-from bench.store_time import StoreTime
+from bench.store_time import StoreTime, update_cost_by_size
 from bench.store_time import install as install_store_time
 from services.monitoring.projector import build_runner
+from shared.clients import mongo_client
 
 # The stages of a batch, by the functions that do them (inclusive time of each): (file, function)
 STAGES = {
@@ -46,8 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def report(ctx: Bench, top: int) -> None:
-    """Build and publish the data set, project the directory, then profile one projector over the activity."""
+def report(ctx: Bench, top: int, cost_documents: int = 2_000) -> None:
+    """Build and publish the data set, project the directory, then profile one projector over the activity;
+    then time upserts by document size over `cost_documents` documents a size."""
     data = dataset.build(ctx)
     dataset.produce(ctx, data)
     run_settings = projector.fresh(ctx, "profile")
@@ -58,6 +60,8 @@ def report(ctx: Bench, top: int) -> None:
     )
     ctx.console.print(stages(stats, seconds))
     ctx.console.print(store_table(store_time, seconds))
+    scratch = mongo_client(run_settings)[run_settings.db_name("update_cost")]
+    ctx.console.print(update_cost_table(update_cost_by_size(scratch, documents=cost_documents)))
     for order in ("tottime", "cumulative"):
         out = io.StringIO()
         pstats.Stats(stats, stream=out).sort_stats(order).print_stats(top)
@@ -118,6 +122,16 @@ def store_table(store_time: StoreTime, seconds: float) -> Table:
             f"{tally.seconds / seconds:.1%}",
             per_document,
         )
+    return table
+
+
+def update_cost_table(costs: list[tuple[int, float]]) -> Table:
+    """What one upsert of 10 counters costs the store, by the size of the document it changes."""
+    table = Table(title="upserts by document size", caption="in transactions, 10 counters each")
+    table.add_column("document bytes", justify="right")
+    table.add_column("ms a document", justify="right")
+    for size, ms in costs:
+        table.add_row(f"{size:,}", f"{ms:.3f}")
     return table
 
 

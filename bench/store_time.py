@@ -2,16 +2,19 @@
 
 pymongo reports every command it sends with the time until its reply (command monitoring). Summed, that is how
 long a projector waited on the store, measured in the projector's own process rather than estimated from a
-synthetic write load.
+synthetic write load. And what an update costs the store by the size of the document it changes.
 """
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from pymongo import monitoring
+import bson
+from pymongo import UpdateOne, monitoring
+from pymongo.database import Database
 
 # the field holding a write command's documents, whose number is counted
 WRITTEN = {"insert": "documents", "update": "updates", "delete": "deletes"}
@@ -65,3 +68,34 @@ def install() -> StoreTime:
     listener = StoreTime()
     monitoring.register(listener)
     return listener
+
+
+def update_cost_by_size(
+    db: Database, sections: tuple[int, ...] = (1, 5, 10, 20, 40), documents: int = 2_000, batch: int = 500
+) -> list[tuple[int, float]]:
+    """(document bytes, ms a document) of upserts as the projector makes them: in transactions of `batch`
+    documents, each adding to 10 counters of a document of `sections` sections of 10 counters, which only its
+    size tells apart. The best of three passes, on a quiet collection per size."""
+    costs = []
+    for n in sections:
+        collection = db[f"update_cost_{n}"]
+        collection.drop()
+        collection.insert_many([{"_id": i, **_counters(n)} for i in range(documents)])
+        size = len(bson.encode(collection.find_one({"_id": 0}) or {}))
+        updates = [
+            UpdateOne({"_id": i}, {"$inc": dict.fromkeys(_counters(1)["s0"], 1)}) for i in range(documents)
+        ]
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            for first in range(0, documents, batch):
+                with db.client.start_session() as session, session.start_transaction():
+                    collection.bulk_write(updates[first : first + batch], ordered=False, session=session)
+            best = min(best, time.perf_counter() - started)
+        costs.append((size, 1000 * best / documents))
+        collection.drop()
+    return costs
+
+
+def _counters(sections: int) -> dict[str, dict[str, int]]:
+    return {f"s{s}": {f"c{c}": 0 for c in range(10)} for s in range(sections)}

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 def profile_report(settings: Settings, scale: Scale, work_dir: Path, out: Path) -> None:
     """In a process of its own: the profile registers a command listener for every client of its process."""
     console = Console(file=io.StringIO(), width=200)
-    profile.report(Bench(settings, scale, console, work_dir), top=5)
+    profile.report(Bench(settings, scale, console, work_dir), top=5, cost_documents=40)
     out.write_text(console.file.getvalue())  # type: ignore[attr-defined]
 
 
@@ -48,4 +48,5 @@ def test_the_profile_reports_every_event_its_stages_and_the_stores_time(
     assert re.search(
         r"update\W+views\W+[1-9][\d,]*\W+[1-9][\d,]*\W", text
     )  # view upserts, with their documents
+    assert re.search(r"upserts by document size(.|\n)*document bytes(.|\n)*ms a document", text)
     assert "ncalls" in text and "tottime" in text  # the function tables

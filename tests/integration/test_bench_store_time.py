@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from pymongo import MongoClient, UpdateOne
 
-from bench.store_time import StoreTime
+from bench.store_time import StoreTime, update_cost_by_size
 from shared.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -35,5 +35,20 @@ def test_the_store_time_counts_each_command_its_collection_and_documents(
         listener.reset()
         db.views.find_one({"_id": 2})
         assert list(listener.tallies) == [("find", "views")]
+    finally:
+        client.close()
+
+
+def test_the_update_cost_is_timed_per_document_size_on_scratch_collections(
+    settings: Settings, unique: str
+) -> None:
+    client: MongoClient = MongoClient(settings.mongo_uri)
+    try:
+        db = client[f"{settings.db_prefix}_{unique}_update_cost"]
+        costs = update_cost_by_size(db, sections=(1, 4), documents=30, batch=20)
+        (small, small_ms), (large, large_ms) = costs
+        assert 100 < small < large  # four sections of ten counters weigh more than one
+        assert small_ms > 0 and large_ms > 0
+        assert db.list_collection_names() == []  # its collections are dropped again
     finally:
         client.close()
