@@ -53,6 +53,7 @@ class InstanceEnd:
     finished: float  # time.time()
     writes: int
     store_seconds: float
+    early: tuple[int, float]  # (events, store seconds) at the run's mark, or at its end when it came first
 
 
 @dataclass
@@ -62,6 +63,7 @@ class Run:
     seconds: float
     writes: int = 0  # documents the run wrote in the store
     store_seconds: float = 0.0  # how long its instances waited on the store's replies, summed
+    early: tuple[int, float] = (0, 0.0)  # (events, store seconds) over its first `mark` seconds, summed
     timeline: list[tuple[float, int]] = field(default_factory=list)  # (seconds since the start, events done)
 
     @property
@@ -81,7 +83,8 @@ def run(ctx: Bench) -> list[Figure]:
     data = dataset.build(ctx)
     dataset.produce(ctx, data)
     raw = consume_raw(ctx, MEASURED, data.count(MEASURED))
-    one = project(ctx, fresh(ctx, "one"), MEASURED, instances=1)
+    # marked where the two instances' sample ends, to compare the store's time over the same stretch
+    one = project(ctx, fresh(ctx, "one"), MEASURED, instances=1, mark=TWO_SECONDS[ctx.scale.name])
     naive = naive_sample(ctx)
     bound = REBUILD_SECONDS[ctx.scale.name]
     # a timed rebuild sample leaves its views incomplete: at national scale it rebuilds the naive run's
@@ -156,9 +159,11 @@ def project(
     instances: int,
     with_directory: bool = True,
     seconds: float | None = None,
+    mark: float | None = None,
 ) -> Run:
     """Time `instances` projector processes over `topics` from their stored positions to the end, or for
-    `seconds` at most (then the views are incomplete: a throughput sample only)."""
+    `seconds` at most (then the views are incomplete: a throughput sample only); with the events and the
+    store's time after `mark` seconds too."""
     if with_directory:
         load_directory(ctx, settings)
     shares = split_partitions(ctx, topics, instances)
@@ -170,7 +175,7 @@ def project(
         # daemonic: stopped with the run, however it ends
         spawn.Process(
             target=instance_main,
-            args=(env, list(topics), share, ready[i], start, results, seconds),
+            args=(env, list(topics), share, ready[i], start, results, seconds, mark),
             daemon=True,
         )
         for i, share in enumerate(shares)
@@ -195,6 +200,7 @@ def project(
         max(end.finished for end in ends) - began,
         sum(end.writes for end in ends),
         sum(end.store_seconds for end in ends),
+        (sum(end.early[0] for end in ends), sum(end.early[1] for end in ends)),
         timeline,
     )
 
@@ -245,9 +251,10 @@ def instance_main(
     start: Any,
     out: Any,
     seconds: float | None,
+    mark: float | None,
 ) -> None:
     """One projector instance: its partitions, from the stored positions to the given end offsets (or until
-    `seconds` have passed)."""
+    `seconds` have passed); what it had done after `mark` seconds."""
     os.environ.update(env)
     store_time = install_store_time()
     runner = build_runner(Settings.from_env(), topics)
@@ -258,13 +265,17 @@ def instance_main(
     ready.set()
     start.wait()
     store_time.reset()  # the time of the run only
-    deadline = time.time() + seconds if seconds is not None else float("inf")
+    began = time.time()
+    deadline = began + seconds if seconds is not None else float("inf")
     done = writes = 0
+    early: tuple[int, float] | None = None
     while done < expected and time.time() < deadline:
         result = runner.step()
         done += result.applied + result.duplicates + result.dead_lettered
         writes += result.writes
-    out.put(InstanceEnd(done, time.time(), writes, store_time.seconds))
+        if early is None and mark is not None and time.time() - began >= mark:
+            early = (done, store_time.seconds)
+    out.put(InstanceEnd(done, time.time(), writes, store_time.seconds, early or (done, store_time.seconds)))
     runner.consumer.close()
 
 
@@ -409,6 +420,10 @@ def rebuild_figure(rebuilt: Run, equal: bool | None, live: Run, bound: float | N
     )
 
 
+def _ms_per_event(events: int, store_seconds: float) -> float | None:
+    return round(1000 * store_seconds / events, 3) if events else None
+
+
 def scaling_figure(one: Run, two: Run, bound: float) -> Figure:
     baseline = one.rate_within(bound)
     return Figure(
@@ -426,9 +441,10 @@ def scaling_figure(one: Run, two: Run, bound: float) -> Figure:
             "seconds_one": round(one.seconds, 2),
             "assignment": "partitions split explicitly between the processes, the same partition numbers of every topic",
             "sample": f"two instances measured for at most {bound:g} s",
-            # both instances wait on one store: its time per event, with one instance and with two
-            "store_ms_per_event_one": round(1000 * one.store_seconds / one.events, 3) if one.events else None,
-            "store_ms_per_event_two": round(1000 * two.store_seconds / two.events, 3) if two.events else None,
+            # both instances wait on one store: its time per event, with one instance over the same first
+            # seconds and with two
+            "store_ms_per_event_one": _ms_per_event(*one.early),
+            "store_ms_per_event_two": _ms_per_event(two.events, two.store_seconds),
             "cores": os.cpu_count(),
         },
     )

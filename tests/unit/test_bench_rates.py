@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.projector import Run, vs_naive, vs_raw
+from bench.projector import Run, scaling_figure, vs_naive, vs_raw
 from shared.settings import Settings
 
 
@@ -46,3 +46,15 @@ def test_the_raw_comparison_says_how_long_the_projector_waited_on_the_store() ->
     assert figure.details["store_writes_per_event"] == 0.8
     assert figure.details["store_share_of_the_run"] == 0.6
     assert figure.details["events_per_s_with_the_store_alone"] == 333  # 20,000 events in the store's 60 s
+
+
+def test_two_instances_are_compared_with_the_same_first_seconds_of_one_store_time_included() -> None:
+    one = run_slowing_down()
+    one.store_seconds, one.early = 60.0, (9_000, 18.0)  # 2 ms an event over its first 20 s, 3 over the whole
+    two = Run(Settings(), events=8_000, seconds=20.0, store_seconds=32.0)
+
+    figure = scaling_figure(one, two, bound=20.0)
+
+    assert (figure.value, figure.baseline_value, figure.ratio) == (400, 450, 0.889)
+    assert figure.details["store_ms_per_event_one"] == 2.0  # not the whole run's 3.0
+    assert figure.details["store_ms_per_event_two"] == 4.0
