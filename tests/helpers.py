@@ -21,6 +21,7 @@ __all__ = [
     "WRITES",
     "free_port",
     "merged_view",
+    "numbers",
     "poll_records",
     "port_open",
     "project_all",
@@ -110,3 +111,13 @@ def merged_view(db: Any, level: str, code: str, period: dict[str, int]) -> dict[
     """A unit's view of `period` with its shards added up, as the API reads it ({} when there is none)."""
     key = view_key(level, code, period)
     return find_merged(db[VIEWS], [key]).get(key, {})
+
+
+def numbers(document: Any) -> set[float]:
+    """Every number anywhere in a JSON document (a substring test would also match inside timestamps)."""
+    if isinstance(document, dict):
+        return set().union(*(numbers(v) for v in document.values()))
+    if isinstance(document, list):
+        return set().union(*(numbers(v) for v in document))
+    is_number = isinstance(document, int | float) and not isinstance(document, bool)
+    return {float(document)} if is_number else set()

@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from deploy.local.servers import wait_until
+from tests.helpers import numbers
 from tests.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -45,16 +46,6 @@ def view(stack: Stack, path: str, headers: dict[str, str]) -> requests.Response:
 def onet(figures: dict[str, Any], subject: str) -> dict[str, Any] | None:
     rows = figures["achievement"]["results"]
     return next((r for r in rows if (r["test"], r["grade"], r["subject"]) == ("onet", "P6", subject)), None)
-
-
-def numbers(document: Any) -> set[float]:
-    """Every number anywhere in a JSON document (a substring test would also match inside timestamps)."""
-    if isinstance(document, dict):
-        return set().union(*(numbers(v) for v in document.values()))
-    if isinstance(document, list):
-        return set().union(*(numbers(v) for v in document))
-    is_number = isinstance(document, int | float) and not isinstance(document, bool)
-    return {float(document)} if is_number else set()
 
 
 def test_an_import_moves_the_province_achievement_figure(stack: Stack) -> None:
