@@ -20,7 +20,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError
 from kafka.structs import MemberState
-from pymongo import UpdateOne
+from pymongo import InsertOne, UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
@@ -60,8 +60,12 @@ class Change:
     min: dict[str, Any] = field(default_factory=dict)
     set: dict[str, Any] = field(default_factory=dict)
     on_insert: dict[str, Any] = field(default_factory=dict)
+    # the fold read, in the batch's transaction, that the document does not exist: it is inserted whole,
+    # which costs the store less than an upsert (it does not look for a document to update first)
+    new: bool = False
 
     def merge(self, other: Change) -> None:
+        self.new = self.new and other.new
         for name, value in other.inc.items():
             self.inc[name] = self.inc.get(name, 0) + value
         for name, value in other.max.items():
@@ -87,6 +91,14 @@ class Change:
         if on_insert:
             update["$setOnInsert"] = on_insert
         return update
+
+    def as_write(self) -> InsertOne | UpdateOne:
+        """An insert of a new document given whole (no counters, no dotted fields); otherwise an upsert."""
+        fields = {**self.on_insert, **self.set}
+        whole = not (self.inc or self.max or self.min) and not any("." in name for name in fields)
+        if self.new and whole:
+            return InsertOne({"_id": self.key, **fields})
+        return UpdateOne({"_id": self.key}, self.as_update(), upsert=True)
 
 
 class Lookup(Protocol):
@@ -129,7 +141,7 @@ def merge_changes(changes: Iterable[Change]) -> dict[tuple[str, str], Change]:
         if slot in merged:
             merged[slot].merge(change)
         else:
-            merged[slot] = Change(change.collection, change.key)
+            merged[slot] = Change(change.collection, change.key, new=change.new)
             merged[slot].merge(change)
     return merged
 
@@ -186,10 +198,10 @@ class ProjectionWriter:
             }
 
         now = utcnow()
-        by_collection: dict[str, list[UpdateOne]] = defaultdict(list)
-        for (collection, key), change in merge_changes(self.projection.fold(events, lookup)).items():
+        by_collection: dict[str, list[InsertOne | UpdateOne]] = defaultdict(list)
+        for (collection, _), change in merge_changes(self.projection.fold(events, lookup)).items():
             change.set[PROJECTED_AT] = now  # lets readers such as the alert evaluator find what changed
-            by_collection[collection].append(UpdateOne({"_id": key}, change.as_update(), upsert=True))
+            by_collection[collection].append(change.as_write())
         for collection, updates in by_collection.items():
             db[collection].bulk_write(updates, ordered=False, session=session)
         if events:

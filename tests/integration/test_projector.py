@@ -12,6 +12,7 @@ from kafka import KafkaConsumer
 from pymongo.errors import DuplicateKeyError
 
 from deploy.local.servers import ensure_topics, wait_until
+from services.monitoring.folds.activity import ACTIVITY
 from services.monitoring.projection import MonitoringProjection
 from shared.clients import kafka_consumer, kafka_producer, mongo_client
 from shared.envelope import Org, new_event, utcnow
@@ -184,6 +185,18 @@ def test_event_ids_applied_one_document_each_are_still_recognised(rig: Rig) -> N
     result = writer.apply([Record(rig.topic, 0, 0, value)])
     assert (result.applied, result.duplicates) == (0, 1)
     assert rig.visits_done("school", SCHOOLS[5]) == 0
+
+
+def test_an_event_applied_again_after_its_applied_record_expired_still_commits(rig: Rig) -> None:
+    writer = writer_of(rig)
+    value = visit(SCHOOLS[6], "AGAIN")
+    entry = json.loads(value)["event_id"]  # its activity entry's key
+    assert writer.apply([Record(rig.topic, 0, 0, value)]).applied == 1  # the entry inserted whole
+    assert rig.store.db[ACTIVITY].count_documents({"_id": entry}) == 1
+    rig.store.db[APPLIED].delete_many({})  # as the TTL index does once APPLIED_RETENTION has passed
+    # delivered again (republished at a later offset): its entry exists, so it is set again, not inserted
+    assert writer.apply([Record(rig.topic, 0, 1, value)]).applied == 1
+    assert rig.store.db[ACTIVITY].count_documents({"_id": entry}) == 1
 
 
 def test_a_malformed_event_is_dead_lettered_and_the_stream_goes_on(rig: Rig) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pymongo import InsertOne, UpdateOne
+
 from services.monitoring.folds.activity import ACTIVITY, DESCRIBE, PROGRAMMES
 from services.monitoring.projection import MonitoringProjection
 from services.monitoring.views import unit_key
@@ -76,6 +78,16 @@ def test_a_duplicate_event_sets_the_same_values() -> None:
     visit = visit_completed()
     docs = fold([visit, visit])
     assert list(docs) == [visit["event_id"]] and docs[visit["event_id"]].inc == {}
+
+
+def test_a_new_entry_is_inserted_whole_and_one_kept_already_is_set_again() -> None:
+    visit = visit_completed()
+    new = fold([visit])[visit["event_id"]]
+    assert new.new and new.as_write() == InsertOne({"_id": visit["event_id"], **new.set})
+    # kept already: the event was applied again after its applied record expired, and an insert would fail
+    kept = fold([visit], {visit["event_id"]: {"_id": visit["event_id"]}})[visit["event_id"]]
+    assert not kept.new
+    assert kept.as_write() == UpdateOne({"_id": visit["event_id"]}, kept.as_update(), upsert=True)
 
 
 def test_training_titles_name_the_programme_and_the_school_path_never_the_teacher() -> None:

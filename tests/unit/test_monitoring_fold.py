@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from pymongo import InsertOne, UpdateOne
+
 from services.monitoring.figures import supervision_figures
 from services.monitoring.projection import MonitoringProjection
 from services.monitoring.views import unit_key, view_key
@@ -117,6 +119,20 @@ def test_merge_keeps_set_on_insert_out_of_touched_fields() -> None:
     b = Change("views", "k", inc={"n": 2}, max={"as_of": 5})
     update = merge_changes([a, b])[("views", "k")].as_update()
     assert update == {"$inc": {"n": 3}, "$max": {"as_of": 5}, "$setOnInsert": {"created": 1}}
+
+
+def test_a_new_document_is_inserted_only_when_every_change_to_it_says_new_and_gives_it_whole() -> None:
+    whole = Change("activity", "k", set={"at": "2026-11-20"}, new=True)
+    assert isinstance(whole.as_write(), InsertOne)
+    upserts = [
+        merge_changes([whole, Change("activity", "k", set={"title": "t"})])[("activity", "k")],
+        merge_changes([Change("activity", "k", set={"title": "t"}), whole])[("activity", "k")],
+        Change("views", "k", inc={"n": 1}, new=True),  # counters: $inc
+        Change("views", "k", set={"supervision.last": 1}, new=True),  # a dotted field: a path, not a name
+    ]
+    assert all(isinstance(change.as_write(), UpdateOne) for change in upserts)
+    both = merge_changes([whole, Change("activity", "k", set={"title": "t"}, new=True)])[("activity", "k")]
+    assert isinstance(both.as_write(), InsertOne)
 
 
 def test_a_visit_moves_the_schools_latest_visit_in_any_semester() -> None:

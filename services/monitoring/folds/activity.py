@@ -1,9 +1,10 @@
 """A school's recent activity: one `activity` document per supervision, training or committee event about it.
 
 The document's key is the event id (a PLC session, which names several schools, writes one per school:
-`<event id>:<school>`), and every write is a `$set` of the same values, so a replay or a duplicate delivery
-changes nothing. Titles are bilingual and carry counts, dates and ids of objects only: never the name of a
-teacher, supervisor or committee member (payload fields such as `owner` or `teacher_ids` are not read).
+`<event id>:<school>`). A new entry is inserted whole; one kept already (an event applied again once its
+applied record has expired) gets a `$set` of the same values, so a replay changes nothing. Titles are
+bilingual and carry counts, dates and ids of objects only: never the name of a teacher, supervisor or
+committee member (payload fields such as `owner` or `teacher_ids` are not read).
 Training titles name the programme, from the small `activity_programmes` collection kept from
 `training.ProgrammeCreated` (its id when the programme is not known yet: no ordering across aggregates).
 """
@@ -286,12 +287,24 @@ def schools_of(event: Event) -> list[str]:
     return [school] if school else []
 
 
+def entry_keys(event: Event) -> list[tuple[str, str]]:
+    """(activity key, school) for each school an event is about: the event id, or `<event id>:<school>` for a
+    PLC session, which names several schools."""
+    per_school = "school_codes" in event["payload"]
+    return [
+        (f"{event['event_id']}:{school}" if per_school else event["event_id"], school)
+        for school in schools_of(event)
+    ]
+
+
 def preload(events: list[Event]) -> dict[str, list[str]]:
-    """The schools' units (org paths: training and PLC events carry their host's) and the programme titles."""
+    """The schools' units (org paths: training and PLC events carry their host's), the programme titles, and
+    the entries already kept (only an event applied again after its applied record expired has one)."""
     described = [e for e in events if e["event_type"] in DESCRIBE]
     return {
         UNITS: [unit_key("school", s) for e in described for s in schools_of(e)],
         PROGRAMMES: [e["payload"]["programme_id"] for e in described if "programme_id" in e["payload"]],
+        ACTIVITY: [key for e in described for key, _ in entry_keys(e)],
     }
 
 
@@ -311,15 +324,14 @@ def _titles(batch: ViewBatch) -> Titles:
 
 
 def on_event(batch: ViewBatch, event: Event) -> None:
-    schools = schools_of(event)
-    if not schools:  # a network committee's event: no school's activity
+    keys = entry_keys(event)
+    if not keys:  # a network committee's event: no school's activity
         return
     entry = DESCRIBE[event["event_type"]](event, _titles(batch))
-    per_school = "school_codes" in event["payload"]  # a PLC session: one document per school
-    for school in schools:
-        key = f"{event['event_id']}:{school}" if per_school else event["event_id"]
+    for key, school in keys:
         org = event["org"] if event["org"].get("school_code") == school else batch.school_org(school)
-        batch.change(ACTIVITY, key, set=_document(event, entry, org))
+        new = batch.doc(ACTIVITY, key) is None
+        batch.change(ACTIVITY, key, set=_document(event, entry, org), new=new)
 
 
 def _document(event: Event, entry: Entry, org: dict[str, Any]) -> dict[str, Any]:
