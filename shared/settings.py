@@ -72,7 +72,10 @@ class Settings:
     projector_group: str = "monitoring-projector"
     # "group": a consumer group (partitions spread over instances); "all": this instance reads every partition
     projector_assignment: str = "group"
-    projector_max_records: int = 2000
+    # records per projector batch (one transaction): each batch's finds, commit and position writes are paid
+    # once, and changes to the same view merge. Small-mode bench, one instance: 1,626 events/s at 2,000,
+    # 1,871 at 5,000, 1,862 at 10,000. A batch of 5,000 takes about 3 s only when the projector is behind
+    projector_max_records: int = 5000
     # a committee with no meeting held for longer than this counts as inactive in the views
     committee_inactive_days: int = 90
     # a school result with fewer pupils tested is shown only inside that school and its ESA area
