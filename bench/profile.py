@@ -15,12 +15,11 @@ import pstats
 import sys
 import time
 
-from rich.console import Console
 from rich.table import Table
 
 from bench import dataset, projector
 from bench.__main__ import servers
-from bench.harness import SCALES, Bench
+from bench.harness import SCALES, Bench, terminal
 from bench.store_time import StoreTime, update_cost_by_size
 from bench.store_time import install as install_store_time
 from services.monitoring.projector import build_runner
@@ -40,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full", action="store_true")
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args(argv)
-    console = Console()
+    console = terminal()
     scale = SCALES["full" if args.full else "small"]
     with servers(console, scale.broker) as (settings, work):
         report(Bench(settings, scale, console, work), args.top)
