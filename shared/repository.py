@@ -17,7 +17,8 @@ from typing import Any, ClassVar, Protocol, TypeVar, get_args, get_origin, get_t
 
 from pymongo import ASCENDING
 from pymongo.client_session import ClientSession
-from pymongo.errors import DuplicateKeyError
+from pymongo.collection import Collection
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from shared.calendar import Period
 from shared.envelope import Org, new_event
@@ -50,6 +51,7 @@ class DomainEvent(Protocol):
 E = TypeVar("E")
 
 ORG_FIELDS = ("school_code", "cluster_id", "esa_code", "province_code")
+INDEX_NOT_FOUND = 27  # the server's error code
 PERIOD_KEYS: list[tuple[str, int]] = [("period.academic_year", ASCENDING), ("period.semester", ASCENDING)]
 
 
@@ -185,13 +187,32 @@ class MongoRepository:
         self.store.ensure_indexes()
         for kind, name in self.collections.items():
             collection = self.db[name]
-            for keys in self._list_index_keys(kind):
+            current = self._list_index_keys(kind)
+            for keys in current:
                 collection.create_index(keys)
+            _drop_indexes(collection, [k for k in self._superseded_index_keys(kind) if k not in current])
+
+    def _superseded_index_keys(self, kind: type) -> list[list[tuple[str, int]]]:
+        """The list indexes of the layout before (the period between the level and the sort keys): the store
+        keeps them up on every write, and no list is served by them any more."""
+        by_period = [*PERIOD_KEYS, *self.sort[kind]]
+        scoped = [_keys((f"org.{org_field}", ASCENDING), *by_period) for org_field in ORG_FIELDS]
+        return [*scoped, _keys(*by_period)]
 
     def _list_index_keys(self, kind: type) -> list[list[tuple[str, int]]]:
         in_order = [*self.sort[kind], ("_id", ASCENDING), *PERIOD_KEYS]
         scoped = [_keys((f"org.{org_field}", ASCENDING), *in_order) for org_field in ORG_FIELDS]
         return [*scoped, _keys(*in_order)]
+
+
+def _drop_indexes(collection: Collection, unwanted: list[list[tuple[str, int]]]) -> None:
+    for name, info in collection.index_information().items():
+        if [(field, int(direction)) for field, direction in info["key"]] in unwanted:
+            try:
+                collection.drop_index(name)
+            except OperationFailure as err:
+                if err.code != INDEX_NOT_FOUND:  # another instance starting at the same time dropped it
+                    raise
 
 
 def _keys(*keys: tuple[str, int]) -> list[tuple[str, int]]:

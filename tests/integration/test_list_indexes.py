@@ -40,3 +40,21 @@ def test_every_scoped_list_is_served_by_an_index_in_list_order(
             assert any(keys[: len(wanted)] == wanted for keys in indexes), (collection, level, indexes)
         # a national caller's list has no org equality: the sort keys lead
         assert any(keys[: len(in_order)] == in_order for keys in indexes), (collection, indexes)
+
+
+@pytest.mark.parametrize("repository", REPOSITORIES, ids=lambda r: r.__module__.split(".")[1])
+def test_the_list_indexes_of_the_layout_before_are_dropped(
+    repository: type[MongoRepository], settings: Settings, unique: str
+) -> None:
+    repo = repository(Store(mongo_client(settings), settings.db_name(unique)))
+    before = {kind: repo._superseded_index_keys(kind) for kind in repo.collections}
+    for kind, collection in repo.collections.items():
+        for keys in before[kind]:
+            repo.db[collection].create_index(keys)  # as a database created before the layout changed has them
+    repo.ensure_indexes()
+    repo.ensure_indexes()  # a second start finds nothing left to drop
+
+    for kind, collection in repo.collections.items():
+        indexes = index_keys(repo, collection)
+        assert not [keys for keys in before[kind] if keys in indexes], (collection, indexes)
+        assert all(keys in indexes for keys in repo._list_index_keys(kind))
