@@ -187,10 +187,10 @@ class MongoRepository:
         self.store.ensure_indexes()
         for kind, name in self.collections.items():
             collection = self.db[name]
-            current = self._list_index_keys(kind)
-            for keys in current:
+            for keys in self._list_index_keys(kind):
                 collection.create_index(keys)
-            _drop_indexes(collection, [k for k in self._superseded_index_keys(kind) if k not in current])
+            # none of them has `_id`, which every current one has
+            _drop_indexes(collection, self._superseded_index_keys(kind))
 
     def _superseded_index_keys(self, kind: type) -> list[list[tuple[str, int]]]:
         """The list indexes of the layout before (the period between the level and the sort keys): the store
