@@ -195,6 +195,26 @@ def test_secantus_runs_without_its_ttl_sweeper(tmp_path: Path, unique: str) -> N
         server.stop()
 
 
+def test_secantus_keeps_no_oplog_and_still_acts_as_a_primary(tmp_path: Path, unique: str) -> None:
+    # Its oplog serves change streams, which the platform does not use, and describing each update for it was
+    # half of an update's cost. Retryable writes and transactions need it to present itself as a primary.
+    server = start_mongo(tmp_path / "mongo", free_port())
+    client: MongoClient[dict[str, object]] = MongoClient(server.address, serverSelectionTimeoutMS=5000)
+    try:
+        docs = client[unique].docs
+        docs.insert_one({"_id": "view", "visits": 1})
+        with client.start_session() as session, session.start_transaction():
+            docs.update_one({"_id": "view"}, {"$inc": {"visits": 1}}, session=session)
+        assert docs.find_one({"_id": "view"}) == {"_id": "view", "visits": 2}
+        assert client.local["oplog.rs"].count_documents({"ns": f"{unique}.docs"}) == 0
+        (description,) = client.topology_description.server_descriptions().values()
+        assert description.server_type_name == "RSPrimary"
+        assert description.retryable_writes_supported
+    finally:
+        client.close()
+        server.stop()
+
+
 # ------------------------------------------------------------------------------------ process handling
 
 

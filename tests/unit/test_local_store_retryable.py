@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from secantus import transactions
+from secantus import server, transactions
 from secantus.transactions import TransactionRegistry
 
 from deploy.local import secantusd
@@ -91,6 +91,7 @@ def test_a_write_at_the_cap_visits_only_the_records_it_drops(registry: Transacti
 def test_the_server_answers_a_retry_from_the_kept_record(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("_prune_retryable_locked", "record_retryable"):  # undone after the test
         monkeypatch.setattr(TransactionRegistry, name, getattr(TransactionRegistry, name))
+    monkeypatch.setattr(server, "Storage", server.Storage)
     secantusd.install()
     registry = TransactionRegistry(time_func=Clock())
     registry.record_retryable(b"session", 7, b"w", OK)
