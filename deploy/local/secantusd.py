@@ -1,4 +1,4 @@
-"""SecantusDB's own command line (`python -m secantus`, same flags), with three of its costs taken out.
+"""SecantusDB's own command line (`python -m secantus`, same flags), with four of its costs taken out.
 
 - Its TTL sweeper is off. Once a minute it decodes every document of every TTL-indexed collection while it
   holds the store's one lock, so every client waits meanwhile: 2.9 s per sweep with 150,000 applied-event ids
@@ -14,13 +14,17 @@
   update's cost, 1.0 against 0.36 ms a `$inc` upsert of a 1.8 KB document in transactions of 500. It still
   presents itself as a replica set's primary, so the driver's retryable writes and transactions behave as against
   MongoDB. MongoDB's replica set needs its oplog to replicate; it builds the entries natively.
+- Its check that no two paths of an update overlap compares each path with every earlier one, twice an update:
+  a fifth of its time under the projector, whose view updates add to dozens of counters each. The same rule is
+  checked here against the prefixes claimed so far, in time proportional to the paths' length.
 """
 
 import functools
 import sys
+from collections.abc import Mapping
 from typing import Any
 
-from secantus import cli, server, transactions
+from secantus import cli, server, transactions, update
 from secantus.server import SecantusDBServer
 from secantus.storage import Storage
 
@@ -52,6 +56,46 @@ def record_retryable_last(registry: Any, lsid: bytes, txn_number: int, identity:
         prune_retryable_oldest_first(registry)
 
 
+def overlapping_update_path(operations: Mapping[str, Any]) -> tuple[str, str] | None:
+    """`secantus.update._validate_update_paths`: the first path, in document order, equal to or on the same
+    branch as an earlier one, with the shorter of the two; its errors for unknown operators and empty paths,
+    raised where it raises them. A `$rename` (two paths a field, not compared with each other) is left to it."""
+    if "$rename" in operations:
+        return ORIGINAL_OVERLAP_CHECK(operations)
+    claimed: dict[tuple[str, ...], str] = {}  # earlier paths, which overlap none of each other
+    branches: set[tuple[str, ...]] = set()  # their proper prefixes
+    for operator, fields in operations.items():
+        if not operator.startswith("$") or operator not in update._KNOWN_UPDATE_OPS:
+            raise update._unknown_modifier(operator)
+        if not isinstance(fields, Mapping):
+            continue
+        for path in fields:
+            parts = _path_parts(path)
+            for n in range(1, len(parts) + 1):
+                earlier = claimed.get(parts[:n])
+                if earlier is not None:
+                    return path, earlier  # an earlier path is this one or a prefix of it
+            if parts in branches:
+                return path, path  # this path is a prefix of an earlier one
+            claimed[parts] = path
+            branches.update(parts[:n] for n in range(1, len(parts)))
+    return None
+
+
+def _path_parts(path: str) -> tuple[str, ...]:
+    if path == "":
+        raise update.UpdateError("An empty update path is not valid.", code=56)
+    parts = tuple(path.split("."))
+    if "" in parts:
+        raise update.UpdateError(
+            f"The update path '{path}' contains an empty field name, which is not allowed.", code=56
+        )
+    return parts
+
+
+ORIGINAL_OVERLAP_CHECK = update._validate_update_paths
+
+
 def storage_without_oplog(*args: Any, **options: Any) -> Storage:
     """SecantusDB's storage as its server opens it, with the oplog off whatever the server asks for."""
     return Storage(*args, **{**options, "enable_oplog": False})
@@ -63,6 +107,7 @@ def install() -> None:
     registry._prune_retryable_locked = prune_retryable_oldest_first  # type: ignore[method-assign]
     registry.record_retryable = record_retryable_last  # type: ignore[method-assign]
     server.Storage = storage_without_oplog  # type: ignore[misc]
+    update._validate_update_paths = overlapping_update_path
 
 
 if __name__ == "__main__":
