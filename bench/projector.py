@@ -346,6 +346,8 @@ def _rounded(value: Any) -> Any:
 def vs_raw(one: Run, raw: Run) -> Figure:
     ratio = one.rate / raw.rate
     per_event = one.writes / one.events
+    # the projector's own work (consuming, decoding, folding, building its writes): the run less its store waits
+    own_seconds = one.seconds - one.store_seconds
     return Figure(
         "projector_vs_raw",
         "Projector vs raw consume + decode",
@@ -367,6 +369,10 @@ def vs_raw(one: Run, raw: Run) -> Figure:
             "store_share_of_the_run": round(one.store_seconds / one.seconds, 3),
             "events_per_s_with_the_store_alone": round(one.events / one.store_seconds)
             if one.store_seconds
+            else None,
+            "events_per_s_of_its_own_work": round(one.events / own_seconds) if own_seconds > 0 else None,
+            "own_work_ratio_to_raw": round(one.events / own_seconds / raw.rate, 3)
+            if own_seconds > 0
             else None,
         },
     )

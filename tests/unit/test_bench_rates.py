@@ -46,6 +46,8 @@ def test_the_raw_comparison_says_how_long_the_projector_waited_on_the_store() ->
     assert figure.details["store_writes_per_event"] == 0.8
     assert figure.details["store_share_of_the_run"] == 0.6
     assert figure.details["events_per_s_with_the_store_alone"] == 333  # 20,000 events in the store's 60 s
+    assert figure.details["events_per_s_of_its_own_work"] == 500  # 20,000 events in the other 40 s
+    assert figure.details["own_work_ratio_to_raw"] == 0.05
 
 
 def test_two_instances_are_compared_with_the_same_first_seconds_of_one_store_time_included() -> None:
