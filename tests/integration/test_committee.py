@@ -95,7 +95,9 @@ def seed_directory(store: Store) -> None:
 
 @pytest.fixture
 def service(settings: Settings, unique: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Service]:
-    monkeypatch.setattr(handlers, "today", lambda: TODAY)
+    # one fixed day for the handlers and for the seed command, which dates its meeting from it
+    for module in (handlers, cli):
+        monkeypatch.setattr(module, "today", lambda: TODAY)
     own = settings.with_overrides(db_prefix=f"{settings.db_prefix}_{unique}")
     client = mongo_client(own)
     store = Store(client, own.db_name("committee"))
