@@ -348,6 +348,7 @@ def vs_raw(one: Run, raw: Run) -> Figure:
     per_event = one.writes / one.events
     # the projector's own work (consuming, decoding, folding, building its writes): the run less its store waits
     own_seconds = one.seconds - one.store_seconds
+    own_rate = one.events / own_seconds if own_seconds > 0 else None
     return Figure(
         "projector_vs_raw",
         "Projector vs raw consume + decode",
@@ -370,10 +371,8 @@ def vs_raw(one: Run, raw: Run) -> Figure:
             "events_per_s_with_the_store_alone": round(one.events / one.store_seconds)
             if one.store_seconds
             else None,
-            "events_per_s_of_its_own_work": round(one.events / own_seconds) if own_seconds > 0 else None,
-            "own_work_ratio_to_raw": round(one.events / own_seconds / raw.rate, 3)
-            if own_seconds > 0
-            else None,
+            "events_per_s_of_its_own_work": round(own_rate) if own_rate else None,
+            "own_work_ratio_to_raw": round(own_rate / raw.rate, 3) if own_rate else None,
         },
     )
 
